@@ -1,0 +1,36 @@
+"""The ``amails-fem`` command: each sub-command lives in its own module and only composes stages.
+
+A command module defines ``register(subparsers)`` which adds its parser and sets ``func``.
+"""
+
+import argparse
+import sys
+from importlib import import_module
+
+from amails_fem import __version__
+from amails_fem.errors import SpecError
+
+# One module per command family; add a new family here.
+COMMAND_MODULES = ("room", "run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="amails-fem", description="Finite elements for dark-photon searches.")
+    parser.add_argument("--version", action="version", version=f"amails_fem {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        import_module(f"amails_fem.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SpecError as err:  # a user's mistake: one clear line, no traceback
+        print(f"amails-fem: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

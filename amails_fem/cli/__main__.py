@@ -1,0 +1,5 @@
+import sys
+
+from amails_fem.cli import main
+
+sys.exit(main())

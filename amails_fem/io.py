@@ -1,0 +1,67 @@
+"""Atomic file writes and provenance: a crash never leaves a half file that looks whole."""
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=None):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    ``suffix`` (default: the suffix of ``path``) keeps writers that infer the format from the name happy.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + (suffix or path.suffix), dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path, data) -> Path:
+    """Write ``data`` as indented JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
+    return Path(path)
+
+
+def _json_default(obj):
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def content_hash(obj) -> str:
+    """SHA-256 (hex, 16 chars) of the canonical JSON of ``obj``: names a spec or a cache entry."""
+    text = json.dumps(obj, sort_keys=True, default=_json_default, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def provenance(**extra) -> dict:
+    """Package version plus the caller's fields (spec hash, mesh size, element order, tolerance ...)."""
+    from amails_fem import __version__
+
+    return {"package": "amails_fem", "version": __version__, **extra}
+
+
+def cache_dir(kind: str) -> Path:
+    """Cache folder ``$AMAILS_FEM_CACHE/kind`` (default ~/.cache/amails_fem/kind)."""
+    root = Path(os.environ.get("AMAILS_FEM_CACHE", Path.home() / ".cache" / "amails_fem"))
+    path = root / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""Sources and solvers: quasi-static rooms, shielding, cavity modes."""

@@ -1,0 +1,1 @@
+"""Post-processing: point evaluation, wall maps, rendering."""
