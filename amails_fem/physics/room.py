@@ -170,14 +170,22 @@ def assemble_room(basis, wall_facets: np.ndarray, order: int, curved: bool):
 
 def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = None, wall_size_m: float | None = None,
                tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
-               use_cache: bool = True) -> RoomResponse:
-    """Solve the perfect-conductor room for the three polarizations; returns a RoomResponse (SI).
+               use_cache: bool = True, wall=None, freqs_hz=None):
+    """Solve the room for the three polarizations; returns a RoomResponse (SI).
 
     order: Lagrange element order (1 or 2); mesh_size_m / wall_size_m: element sizes in the bulk and at
     the walls (default: the spec's [mesh], else L/12 and half of it); tol: CG relative residual.
+    wall=None: perfectly conducting walls. Otherwise a wall model (amails_fem.walls) and freqs_hz, and the
+    impedance-wall solver (physics/impedance_room.py) gives a complex, frequency-dependent response.
     """
     from skfem import Basis, ElementTetP1, ElementTetP2
 
+    if wall is not None:
+        from amails_fem.physics.impedance_room import solve_impedance_room
+
+        return solve_impedance_room(spec, wall=wall, freqs_hz=freqs_hz, order=order, mesh_size_m=mesh_size_m,
+                                    wall_size_m=wall_size_m, tol=tol, quiet=quiet, progress=progress,
+                                    use_cache=use_cache)
     if not isinstance(spec, RoomBase):
         raise SpecError(f"spec must be a room spec (amails_fem.geometry.box_room, ...); got {type(spec).__name__}")
     if order not in (1, 2):
