@@ -1,0 +1,76 @@
+"""``amails-fem room SPEC``: solve a shield room and write its maps, VTU files and summary.json."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from amails_fem.errors import SpecError, require_positive
+
+
+def register(sub) -> None:
+    p = sub.add_parser("room", help="dark-photon field of a perfectly conducting shield room: wall maps + summary")
+    p.add_argument("spec", help="room spec (TOML), e.g. geometries/amails_room.toml")
+    add_room_options(p, default_out=None)
+    p.set_defaults(func=cmd_room)
+
+
+def add_room_options(p, default_out) -> None:
+    p.add_argument("--order", type=int, choices=(1, 2), default=None, help="Lagrange order (default: spec, else 2)")
+    p.add_argument("--mesh-size", type=float, default=None, help="bulk element size in m (default: spec, else L/12)")
+    p.add_argument("--wall-size", type=float, default=None, help="element size at the walls in m (default: half)")
+    p.add_argument("--standoff", type=float, default=0.01, help="wall-map distance from the walls in m (default 0.01)")
+    p.add_argument("--grid", type=int, default=41, help="wall-map points per side (default 41)")
+    p.add_argument("--out", default=default_out, required=default_out is None, help="output folder")
+    p.add_argument("--no-cache", action="store_true", help="re-mesh even if a cached mesh exists")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def cmd_room(args) -> int:
+    from amails_fem.geometry.spec import load_spec
+
+    spec = load_spec(args.spec)
+    if getattr(spec, "shape", None) not in ("box", "cylinder", "sphere", "ellipsoid"):
+        raise SpecError(f"{args.spec}: `room` needs a [room] spec; for cavities use `amails-fem cavity`")
+    run_room_job(spec, Path(args.out), spec_file=str(args.spec), order=args.order or spec.mesh.order,
+                 mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, standoff_m=args.standoff, grid=args.grid,
+                 quiet=args.quiet, use_cache=not args.no_cache)
+    return 0
+
+
+def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, wall_size_m=None, standoff_m=0.01,
+                 grid=41, quiet=False, use_cache=True) -> dict:
+    """Solve, sample the walls, write summary.json, field.vtu, walls.vtu and the PNGs into ``out``."""
+    from amails_fem.io import write_json
+    from amails_fem.mesh import resolve_sizes
+    from amails_fem.physics.room import solve_room
+    from amails_fem.postprocess.fieldmap import sample_walls, wall_patches
+    from amails_fem.postprocess.render import draw_3d, draw_net
+    from amails_fem.postprocess.summary import room_summary
+    from amails_fem.postprocess.vtu import write_field_vtu, write_walls_vtu
+    from amails_fem.progress import Progress
+
+    # every input checked before meshing
+    if mesh_size_m is not None:
+        require_positive(mesh_size_m, "--mesh-size")
+    resolve_sizes(spec, mesh_size_m, wall_size_m)
+    wall_patches(spec, standoff_m, grid)
+    progress = Progress(quiet=quiet)
+    response = solve_room(spec, order=order, mesh_size_m=mesh_size_m, wall_size_m=wall_size_m, progress=progress,
+                          use_cache=use_cache)
+    with progress.step(f"wall maps ({grid} x {grid} points per wall, {standoff_m * 1e3:g} mm standoff)"):
+        t0 = time.perf_counter()
+        wall_map = sample_walls(response, standoff_m, grid)
+        response.timings_s["wall_maps"] = time.perf_counter() - t0
+    with progress.step(f"writing {out}/"):
+        out.mkdir(parents=True, exist_ok=True)
+        write_field_vtu(response, out / "field.vtu")
+        write_walls_vtu(wall_map, out / "walls.vtu")
+        draw_net(wall_map, out / "walls_net.png")
+        draw_3d(wall_map, out / "walls_3d.png")
+        summary = room_summary(response, wall_map, spec_file)
+        write_json(out / "summary.json", summary)
+    for name, pol in summary["polarizations"].items():
+        progress.say(f"p = {name}: max tangential wall field {pol['max_tangential_mu0JL']:.4f} mu0 J L = "
+                     f"{pol['max_tangential_T']:.3e} T (eps = 1, 10 Hz), {pol['ratio_max_to_eq1']:.3f} x AMAILS eq. (1)")
+    return summary

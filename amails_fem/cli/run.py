@@ -1,0 +1,34 @@
+"""``amails-fem run``: the default job, the AMAILS 2 m room, into ./amails_out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amails_fem.errors import SpecError
+
+DEFAULT_SPEC = "amails_room.toml"
+
+
+def geometries_dir() -> Path:
+    """The repository's geometries/ folder (the package is installed in editable mode by `make`)."""
+    path = Path(__file__).resolve().parents[2] / "geometries"
+    if not path.is_dir():
+        raise SpecError(f"geometries folder not found at {path}; run from a clone of the repository")
+    return path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="the default job: the AMAILS 2 x 2 x 2 m room into ./amails_out")
+    p.add_argument("--out", default="amails_out", help="output folder (default ./amails_out)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args) -> int:
+    from amails_fem.cli.room import run_room_job
+    from amails_fem.geometry.spec import load_spec
+
+    spec_path = geometries_dir() / DEFAULT_SPEC
+    spec = load_spec(spec_path)
+    run_room_job(spec, Path(args.out) / "room", spec_file=str(spec_path), order=spec.mesh.order, quiet=args.quiet)
+    return 0

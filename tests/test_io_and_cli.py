@@ -1,0 +1,114 @@
+"""Outputs: atomic writes, the mesh cache, the `amails-fem room` command and its summary.json."""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from amails_fem import units
+from amails_fem.cli import main
+from amails_fem.geometry import box_room, sphere_room
+from amails_fem.io import atomic_path, write_json
+from amails_fem.mesh import mesh_room
+
+
+def test_atomic_write_leaves_nothing_on_crash(tmp_path):
+    target = tmp_path / "summary.json"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text('{"half": ')
+            raise RuntimeError("killed mid-write")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    write_json(target, {"ok": 1})
+    assert json.loads(target.read_text()) == {"ok": 1}
+
+
+def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
+    """A crash while writing walls.vtu: field.vtu is whole, walls.vtu and summary.json absent, no temp files."""
+    import meshio
+
+    real_write = meshio.write
+    calls = []
+
+    def dying_write(path, mesh, **kw):
+        calls.append(path)
+        if len(calls) == 2:  # second VTU: write half of it, then die
+            with open(path, "w") as f:
+                f.write("<VTKFile half")
+            raise KeyboardInterrupt
+        return real_write(path, mesh, **kw)
+
+    monkeypatch.setattr(meshio, "write", dying_write)
+    spec = tmp_path / "s.toml"
+    spec.write_text("[room]\nshape = 'sphere'\nradius_m = 1.0\n[mesh]\nsize_m = 0.5\n")
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        main(["room", str(spec), "--order", "1", "--out", str(out), "--quiet"])
+    assert sorted(os.listdir(out)) == ["field.vtu"]
+    assert meshio.read(out / "field.vtu").points.shape[1] == 3
+
+
+def test_mesh_cache_by_content_hash():
+    spec = box_room(1.0, 1.0, 1.5)
+    first = mesh_room(spec, size_m=0.4)
+    again = mesh_room(box_room(1, 1, 1.5), size_m=0.4)  # equal spec (ints) -> same key, from cache
+    other = mesh_room(spec, size_m=0.35)
+    assert again.from_cache and again.key == first.key
+    np.testing.assert_array_equal(again.mesh.t, first.mesh.t)
+    assert other.key != first.key
+    assert set(first.walls) == {"x_min", "x_max", "y_min", "y_max", "floor", "ceiling"}
+    # walls partition the boundary, each face has its own facets
+    facets = np.concatenate(list(first.walls.values()))
+    assert len(np.unique(facets)) == len(facets) == len(first.mesh.boundary_facets())
+    mid = first.mesh.p[:, first.mesh.facets[:, first.walls["ceiling"]]].mean(axis=1)
+    np.testing.assert_allclose(mid[2], 0.75)
+
+
+def test_curved_mesh_for_p2_volume():
+    from skfem import Basis, ElementTetP2, Functional
+
+    spec = sphere_room(1.0)
+    one = Functional(lambda w: 1.0 + 0 * w.x[0])
+    curved = mesh_room(spec, size_m=0.35, order=2)
+    flat = mesh_room(spec, size_m=0.35, order=1)
+    assert curved.geometric_order == 2 and flat.geometric_order == 1
+    v_curved = one.assemble(Basis(curved.mesh, ElementTetP2()))
+    v_flat = one.assemble(Basis(flat.mesh, ElementTetP2()))
+    assert abs(v_curved / spec.volume_m3 - 1) < 1e-4 < abs(v_flat / spec.volume_m3 - 1)
+
+
+def test_room_command_writes_everything(tmp_path, capsys):
+    spec = tmp_path / "cube.toml"
+    spec.write_text("[room]\nshape = 'box'\nlx_m = 2\nly_m = 2\nlz_m = 2\n[mesh]\nsize_m = 0.35\n")
+    out = tmp_path / "out"
+    assert main(["room", str(spec), "--out", str(out), "--grid", "15"]) == 0
+    err = capsys.readouterr().err
+    assert "meshing" in err and "CG iterations" in err
+    assert sorted(os.listdir(out)) == ["field.vtu", "summary.json", "walls.vtu", "walls_3d.png", "walls_net.png"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["provenance"]["spec_hash"] == box_room(2, 2, 2).spec_hash()
+    assert summary["mesh"]["dofs"] > 1000 and summary["solver"]["order"] == 2
+    assert all(r < 1e-9 for r in summary["solver"]["relative_residuals"])
+    j = units.j_eff_a_m2(1.0, 10.0)
+    for pol in summary["polarizations"].values():
+        # wall field of a 2 m cube: about a third of mu0 J L (0.3377 for the infinite duct)
+        assert 0.30 < pol["max_tangential_mu0JL"] < 0.345
+        assert pol["max_tangential_T"] == pytest.approx(pol["max_tangential_mu0JL"] * units.MU0_H_M * j * 2.0)
+        assert pol["ratio_max_to_eq1"] == pytest.approx(pol["max_tangential_mu0JL"] * math.sqrt(3), rel=1e-9)
+    import meshio
+
+    walls = meshio.read(out / "walls.vtu")
+    assert walls.points.shape == (6 * 15 * 15, 3)
+    assert walls.point_data["Bt_pz_T_per_A_m2"].max() == pytest.approx(
+        summary["polarizations"]["z"]["max_tangential_mu0JL"] * units.MU0_H_M * 2.0, rel=1e-9)
+
+
+def test_quiet_prints_nothing(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text("[room]\nshape = 'sphere'\nradius_m = 1.0\n[mesh]\nsize_m = 0.5\norder = 1\n")
+    assert main(["room", str(spec), "--out", str(tmp_path / "o"), "--grid", "5", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out.strip() == ""
