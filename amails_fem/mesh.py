@@ -159,6 +159,7 @@ def meshio_to_skfem(m, wall_names=()) -> tuple[object, dict]:
         skmesh = MeshTet1(np.ascontiguousarray(m.points.T), np.ascontiguousarray(cells["tetra"].T))
     else:
         raise ValueError(f"mesh has no tetrahedra (cells: {sorted(cells)})")
+    fast_topology(skmesh)
     tri_type = "triangle6" if "triangle6" in cells else "triangle"
     # skfem renumbers the vertices of a 10-node mesh to 0..nv-1 in sorted order of the input indices
     vertex_ids = np.unique(cells["tetra10"][:, :4]) if "tetra10" in cells else None
@@ -193,6 +194,23 @@ def _named_facets(skmesh, m, tri_type: str, vertex_ids=None) -> dict:
         raise ValueError(f"{np.count_nonzero(~found)} boundary triangles do not match mesh facets")
     facets = order[pos]
     return {names[t]: np.sort(facets[tags == t]) for t in np.unique(tags) if t in names}
+
+
+def fast_topology(skmesh) -> None:
+    """Fill scikit-fem's cached facets/edges (and element-to-entity maps) with 1D int64-key uniques.
+
+    Same result as skfem's Mesh.build_entities (lexicographically sorted entities), without its
+    np.unique(axis=1), which dominated the topology time (perf-notes.md).
+    """
+    t = skmesh.t[:4]
+    nv = int(t.max()) + 1
+    refdom = skmesh.elem.refdom
+    for name, local in (("facets", refdom.facets), ("edges", refdom.edges)):
+        rows = np.sort(np.hstack([t[list(ix)] for ix in local]), axis=0).T  # (n_local * nel, k)
+        keys = _pack(np.pad(rows, ((0, 0), (3 - rows.shape[1], 0))), nv)
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        setattr(skmesh, f"_{name}", np.ascontiguousarray(rows[first].T))
+        setattr(skmesh, "_t2f" if name == "facets" else "_t2e", inverse.reshape(len(local), t.shape[1]).astype(np.int64))
 
 
 def _pack(rows: np.ndarray, n_vertices: int) -> np.ndarray:

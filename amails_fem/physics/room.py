@@ -20,6 +20,7 @@ from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.geometry.spec import RoomBase
 from amails_fem.mesh import RoomMesh, mesh_room
+from amails_fem.physics.assembly import stiffness_affine
 from amails_fem.physics.linsolve import SolveStats, make_compatible, p1_to_p2_prolongation, solve_neumann
 from amails_fem.physics.sources import unit_polarization
 from amails_fem.progress import Progress
@@ -141,13 +142,13 @@ def check_quasi_static(freq_hz: float, size_m: float) -> float:
 
 
 def assemble_room(basis, wall_facets: np.ndarray, order: int, curved: bool):
-    """Stiffness matrix, Neumann right-hand sides (3, N) for p = x, y, z, and the boundary mass vector."""
+    """Stiffness matrix, Neumann right-hand sides (3, N) for p = x, y, z, and the boundary mass vector.
+
+    Straight-sided meshes use the one-matmul assembly of physics/assembly.py; curved (MeshTet2)
+    meshes scikit-fem's isoparametric assembly.
+    """
     from skfem import BilinearForm, FacetBasis, LinearForm
     from skfem.helpers import dot, grad
-
-    @BilinearForm
-    def laplace(u, v, w):
-        return dot(grad(u), grad(v))
 
     @LinearForm
     def boundary_mass(v, w):
@@ -161,16 +162,18 @@ def assemble_room(basis, wall_facets: np.ndarray, order: int, curved: bool):
             return -0.5 * rxn[k] * v
         return form
 
-    A = laplace.assemble(basis).tocsr()
-    intorder = None if curved else order + 2
-    fb = FacetBasis(basis.mesh, basis.elem, facets=wall_facets, intorder=intorder)
+    if curved:
+        A = BilinearForm(lambda u, v, w: dot(grad(u), grad(v))).assemble(basis).tocsr()
+    else:
+        A = stiffness_affine(basis.mesh, basis.element_dofs, basis.N, order)
+    fb = FacetBasis(basis.mesh, basis.elem, facets=wall_facets, intorder=None if curved else order + 2)
     rhs = np.array([neumann(k).assemble(fb) for k in range(3)])
     return A, rhs, boundary_mass.assemble(fb)
 
 
 def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = None, wall_size_m: float | None = None,
                tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
-               use_cache: bool = True, wall=None, freqs_hz=None):
+               use_cache: bool = True, wall=None, freqs_hz=None, preconditioner: str = "auto"):
     """Solve the room for the three polarizations; returns a RoomResponse (SI).
 
     order: Lagrange element order (1 or 2); mesh_size_m / wall_size_m: element sizes in the bulk and at
@@ -190,6 +193,8 @@ def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = No
         raise SpecError(f"spec must be a room spec (amails_fem.geometry.box_room, ...); got {type(spec).__name__}")
     if order not in (1, 2):
         raise SpecError(f"order must be 1 or 2; got {order!r}")
+    if preconditioner not in ("auto", "sa"):
+        raise SpecError(f"preconditioner must be 'auto' or 'sa'; got {preconditioner!r}")
     if not (0 < tol < 1e-3):
         raise SpecError(f"tol must be in (0, 1e-3); got {tol!r}")
     progress = progress or Progress(quiet=quiet)
@@ -200,13 +205,13 @@ def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = No
     with progress.step("assembling") as info:
         t0 = time.perf_counter()
         elem = ElementTetP2() if order == 2 else ElementTetP1()
-        basis = Basis(rm.mesh, elem, intorder=None if curved else max(1, 2 * (order - 1)))
+        basis = Basis(rm.mesh, elem, intorder=None if curved else 1)  # affine: quadrature unused by the stiffness
         A, rhs, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
         rhs, defect = make_compatible(rhs, bmass)
         timings["assembly"] = time.perf_counter() - t0
         info["note"] = f"{basis.N} DOFs (P{order})"
     with progress.step("solving 3 polarizations (one matrix, one preconditioner)"):
-        P = p1_to_p2_prolongation(basis) if order == 2 else None
+        P = p1_to_p2_prolongation(basis) if order == 2 and preconditioner == "auto" else None
         psi, stats = solve_neumann(A, rhs, P=P, pin=int(basis.nodal_dofs[0, 0]), tol=tol, progress=progress)
         psi -= psi.mean(axis=1, keepdims=True)
     timings["preconditioner"] = stats.setup_seconds

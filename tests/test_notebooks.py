@@ -1,0 +1,25 @@
+"""Every notebook in notebooks/ runs top to bottom (executed in a temporary copy of the folder)."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes(path, tmp_path):
+    work = tmp_path / "notebooks"
+    shutil.copytree(path.parent, work)
+    shutil.copytree(path.parents[1] / "geometries", tmp_path / "geometries")
+    nb = nbformat.read(work / path.name, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+
+
+def test_there_are_notebooks():
+    assert any(p.stem == "room_field_maps" for p in NOTEBOOKS)
