@@ -104,7 +104,7 @@ def _generate_msh(spec: RoomBase, size: float, wall: float, geometric_order: int
     """Run gmsh and write a binary .msh (physical groups only) atomically to ``path``."""
     from amails_fem.geometry.rooms import build_room
 
-    with gmsh_session() as gmsh:
+    with _quiet_stdout(), gmsh_session() as gmsh:  # gmsh writes to the C stdout even with Terminal = 0
         vol, walls = build_room(spec)
         gmsh.model.addPhysicalGroup(3, [vol], name="room")
         for name, tags in walls.items():
@@ -122,6 +122,23 @@ def _generate_msh(spec: RoomBase, size: float, wall: float, geometric_order: int
         gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
         with atomic_path(path) as tmp:
             gmsh.write(str(tmp))
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Send the process's file descriptor 1 to /dev/null for the duration (C-level prints)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _set_wall_refinement(gmsh, surfaces, size: float, wall: float, extent: float) -> None:
@@ -145,7 +162,7 @@ def read_msh(path, wall_names=()) -> tuple[object, dict]:
     """Read a gmsh .msh with meshio and build the skfem mesh plus {wall name: facet indices}."""
     import meshio
 
-    return meshio_to_skfem(meshio.read(path), wall_names)
+    return meshio_to_skfem(meshio.read(path, file_format="gmsh"), wall_names)
 
 
 def meshio_to_skfem(m, wall_names=()) -> tuple[object, dict]:
