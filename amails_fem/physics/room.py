@@ -103,6 +103,21 @@ class RoomResponse:
         half = _half_cross_matrix(mesh.p[:, :nv].T)  # (nv, 3, 3)
         return units.MU0_H_M * (out + np.moveaxis(half, 2, 0))
 
+    def wall_normal_residual(self, n: int = 21) -> dict:
+        """Error indicator: |n . B| on the walls relative to |B| there (n . B = 0 exactly on a conductor).
+
+        Returns the max (dominated by edges and corners, where the field is least smooth) and the
+        area-weighted rms ratio, over all walls and polarizations.
+        """
+        from amails_fem.postprocess.fieldmap import sample_walls
+
+        wall_map = sample_walls(self, standoff_m=1e-7 * self.spec.extent_m, n=n)
+        comps = [(wall_map.components(p.name, k), p.area_m2) for p in wall_map.patches for k in range(3)]
+        b_max = max(c["B_mag"].max() for c, _ in comps)
+        ms_n = sum((c["B_n"] ** 2 * a).sum() for c, a in comps)
+        ms_b = sum((c["B_mag"] ** 2 * a).sum() for c, a in comps)
+        return {"max": float(max(np.abs(c["B_n"]).max() for c, _ in comps) / b_max), "rms": float(np.sqrt(ms_n / ms_b))}
+
     def statistics(self) -> dict:
         """Mesh and solver numbers for summaries and benchmarks."""
         rm = self.room_mesh

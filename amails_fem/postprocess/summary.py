@@ -42,7 +42,8 @@ def room_summary(response, wall_map: WallMap, spec_file: str | None = None) -> d
         "reference_signal": {**REFERENCE, "j_eff_A_m2": j_ref, "mu0_J_L_T": unit * j_ref, "amails_eq1_T": eq1},
         "polarizations": pols,
         "mesh": {k: stats[k] for k in ("dofs", "tetrahedra", "vertices", "mesh_size_m", "wall_size_m", "geometric_order")},
-        "solver": {k: stats[k] for k in ("order", "preconditioner", "cg_iterations", "relative_residuals", "tolerance",
-                                          "compatibility_defect")},
+        "solver": {**{k: stats[k] for k in ("order", "preconditioner", "cg_iterations", "relative_residuals", "tolerance",
+                                             "compatibility_defect")},
+                   "wall_normal_residual": response.wall_normal_residual()},
         "seconds": stats["seconds"],
     }
