@@ -8,6 +8,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+# text a notebook's outputs must contain (its story reached the end with numbers)
+EXPECT = {"sensor_network": ("eps gain", "eps2_hat"), "room_field_maps": ("max |B_t|", "AMAILS eq. (1) estimate")}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -19,6 +21,9 @@ def test_notebook_executes(path, tmp_path):
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    for expected in EXPECT.get(path.stem, ()):
+        assert expected in text
 
 
 def test_there_are_notebooks():

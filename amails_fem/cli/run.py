@@ -1,4 +1,4 @@
-"""``amails-fem run``: the default job, the AMAILS 2 m room, into ./amails_out."""
+"""``amails-fem run``: the default job on the default geometry (AMAILS room, then its network) into ./amails_out."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def geometries_dir() -> Path:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="the default job: the AMAILS 2 x 2 x 2 m room into ./amails_out")
+    p = sub.add_parser("run", help="the default job: the AMAILS room maps, then the AMAILS network's placement, "
+                                   "templates and simulated correlator run, into ./amails_out")
     p.add_argument("--out", default="amails_out", help="output folder (default ./amails_out)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_run)
@@ -30,5 +31,7 @@ def cmd_run(args) -> int:
 
     spec_path = geometries_dir() / DEFAULT_SPEC
     spec = load_spec(spec_path)
+    from amails_fem.cli.network import run_chain
+
     run_room_job(spec, Path(args.out) / "room", spec_file=str(spec_path), order=spec.mesh.order, quiet=args.quiet)
-    return 0
+    return run_chain(args.out, quiet=args.quiet)

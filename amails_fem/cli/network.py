@@ -1,0 +1,259 @@
+"""`amails-fem place | templates | correlate`: the sensor-network stages (composition only; physics in network/)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    from amails_fem.network.sensors import default_network_path
+
+    p.add_argument("network", nargs="?", default=str(default_network_path()),
+                   help="network TOML (default: geometries/amails_network.toml)")
+    p.add_argument("--mesh-size", type=float, default=0.25, help="room mesh size (m), default 0.25")
+    p.add_argument("--order", type=int, default=2, choices=(1, 2), help="element order (default 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("place", help="optimise sensor positions/axes (greedy + swap) and compare with the given layout")
+    _common(p)
+    p.add_argument("--n", type=int, default=None, help="number of sensors (default: as many as the network has)")
+    p.add_argument("--per-room", default=None, help="fixed counts, e.g. suzhou=13,harbin=2 (default: the network's)")
+    p.add_argument("--free", action="store_true", help="let the optimiser share the N sensors between rooms")
+    p.add_argument("--freq", type=float, default=10.0, help="frequency (Hz) of the templates, default 10")
+    p.add_argument("--grid", type=int, default=5, help="wall grid points per edge (default 5)")
+    p.add_argument("--objective", default="coherent", choices=("coherent", "stochastic"))
+    p.add_argument("--random", type=int, default=100, help="random layouts to compare with (default 100)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_place)
+
+    p = sub.add_parser("templates", help="signal templates (HDF5/NetCDF4) on a frequency grid")
+    _common(p)
+    p.add_argument("--fmin", type=float, default=1.0, help="Hz")
+    p.add_argument("--fmax", type=float, default=500.0, help="Hz")
+    p.add_argument("--nfreq", type=int, default=500, help="number of frequencies (default 500)")
+    p.add_argument("--log", action="store_true", help="log-spaced grid (default linear)")
+    p.add_argument("--t-ref", type=float, default=None, help="reference UNIX time of the line phases (default J2000)")
+    p.add_argument("--out", required=True, help="output file (.h5 / .nc)")
+    p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("correlate", help="reference correlator: simulate, cross-correlate, SNR, 95%% limit on eps")
+    _common(p)
+    p.add_argument("--simulate", action="store_true", help="simulate the network's data (the only input for now)")
+    p.add_argument("--duration", type=float, default=2000.0, help="T_obs (s), default 2000 as AMAILS")
+    p.add_argument("--fs", type=float, default=1000.0, help="sampling rate (Hz), default 1000")
+    p.add_argument("--fmin", type=float, default=1.0)
+    p.add_argument("--fmax", type=float, default=500.0)
+    p.add_argument("--inject-eps", type=float, default=0.0, help="inject a DP signal of this eps (0: none)")
+    p.add_argument("--freq", type=float, default=10.1, help="injection frequency (Hz; moved to the nearest bin)")
+    p.add_argument("--polarization", default="isotropic", help="'isotropic' or 'X,Y,Z' (celestial) for the injection")
+    p.add_argument("--statistic", default="template", choices=("plain", "template", "optimal"))
+    p.add_argument("--mc", type=int, default=4000, help="Monte Carlo trials per anchor frequency")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_correlate)
+
+
+def _setup(args):
+    from amails_fem.network.response import solve_network_rooms
+    from amails_fem.network.sensors import load_network
+    from amails_fem.progress import Progress
+
+    progress = Progress(quiet=args.quiet)
+    net = load_network(args.network)  # SpecError before any meshing
+    resp = solve_network_rooms(net, order=args.order, mesh_size_m=args.mesh_size, progress=progress)
+    return net, resp, progress
+
+
+def cmd_place(args) -> int:
+    from amails_fem.errors import SpecError
+    from amails_fem.io import provenance, write_json
+    from amails_fem.network import placement as pl
+
+    if args.per_room:
+        try:
+            per_room = {k: int(v) for k, v in (x.split("=") for x in args.per_room.split(","))}
+        except ValueError:
+            raise SpecError(f"--per-room must look like suzhou=13,harbin=2; got {args.per_room!r}") from None
+    else:
+        per_room = None
+    net, resp, progress = _setup(args)
+    counts = {r: sum(s.room == r for s in net.sensors) for r in net.rooms}
+    if per_room is None and not args.free:
+        per_room = {r: c for r, c in counts.items() if c}
+        if args.n is not None and args.n != sum(per_room.values()):
+            raise SpecError(f"--n {args.n} differs from the network's {sum(per_room.values())} sensors: "
+                            f"give --per-room or --free")
+    n = args.n if args.n is not None else sum(counts.values())
+    out = Path(args.out)
+    with progress.step(f"candidates ({args.grid}x{args.grid} per wall, 3 axes)"):
+        cands = pl.candidates(net, resp, args.freq, n_grid=args.grid)
+    with progress.step(f"greedy + swap ({args.objective})") as info:
+        best = pl.greedy_swap(net, cands, None if per_room else n, per_room=per_room, kind=args.objective,
+                              white_noise_t_rthz=net.sensors[0].white_noise_t_rthz, seed=args.seed)
+        info["note"] = f"{best.evaluations} evaluations, {best.swaps} swaps"
+    ref, ref_worst = pl.layout_score(net, resp, net.sensors, args.freq, args.objective)
+    rand = pl.random_layouts(net, cands, per_room or counts, args.random, kind=args.objective,
+                             white_noise_t_rthz=net.sensors[0].white_noise_t_rthz, seed=args.seed)
+    nulls = pl.null_references(cands, max_n=10)
+    chosen = best.sensors(cands, net.sensors[0])
+    power = 0.5 if args.objective == "coherent" else 0.5  # eps ~ objective^-1/2
+    summary = {
+        "objective": args.objective, "freq_hz": args.freq, "n": len(chosen), "per_room": per_room,
+        "objective_hz": best.objective_hz, "worst_polarization_hz": best.worst_hz,
+        "given_layout_objective_hz": ref, "given_layout_worst_polarization_hz": ref_worst,
+        "random_layouts_objective_hz": {"mean": float(rand.mean()), "max": float(rand.max()), "n": len(rand)},
+        "eps_gain_over_given_layout": float((best.objective_hz / ref) ** power),
+        "eps_gain_over_random_mean": float((best.objective_hz / rand.mean()) ** power),
+        "swaps": best.swaps, "evaluations": best.evaluations,
+        "sensors": [{"id": s.id, "room": s.room, "position_m": list(s.position_m), "axis": list(s.axis)} for s in chosen],
+        "noise_references": [{"room": str(cands.rooms[k]), "position_m": cands.positions_m[k].tolist(),
+                              "axis": cands.axes[k].tolist(),
+                              "relative_response": float(np.linalg.norm(cands.rows[k]) / np.abs(cands.rows).max())}
+                             for k in nulls],
+        "provenance": provenance(network_hash=net.spec_hash(), mesh_size_m=args.mesh_size, element_order=args.order,
+                                 seed=args.seed),
+    }
+    write_json(out / "placement.json", summary)
+    _write_network_toml(net, chosen, out / "placed_network.toml")
+    pl.plot_placement(net, {"given": list(net.sensors), "optimised": chosen}, out / "placement.png",
+                      title=f"eps gain x{summary['eps_gain_over_given_layout']:.2f} over the given layout, "
+                            f"x{summary['eps_gain_over_random_mean']:.2f} over random")
+    progress.say(f"placement: objective {best.objective_hz:.4g} Hz vs given {ref:.4g} Hz, random mean "
+                 f"{rand.mean():.4g} Hz -> {out / 'placement.json'}")
+    return 0
+
+
+def _write_network_toml(net, sensors, path) -> None:
+    from amails_fem.io import atomic_path
+
+    lines = [f'# placed by amails-fem place from {net.source}', f'name = "{net.name}_placed"', ""]
+    for s in net.sites.values():
+        lines += [f"[sites.{s.name}]", f"latitude_deg = {s.latitude_deg}", f"longitude_deg = {s.longitude_deg}",
+                  f"room_x_azimuth_deg = {s.room_x_azimuth_deg}", ""]
+    for r in net.rooms.values():
+        g = r.geometry
+        lines += [f"[rooms.{r.name}]", f'site = "{r.site}"', 'shape = "box"', f"lx_m = {g.lx_m}", f"ly_m = {g.ly_m}",
+                  f"lz_m = {g.lz_m}", f"standoff_m = {r.standoff_m}", f"common_mode_t_rthz = {r.common_mode_t_rthz}",
+                  f"common_mode_correlation = {r.common_mode_correlation}", ""]
+    for s in sensors:
+        lines += ["[[sensors]]", f'id = "{s.id}"', f'room = "{s.room}"',
+                  f"position_m = [{', '.join(f'{x:.6g}' for x in s.position_m)}]",
+                  f"axis = [{', '.join(f'{x:.6g}' for x in s.axis)}]", f"white_noise_t_rthz = {s.white_noise_t_rthz}",
+                  f"corner_hz = {s.corner_hz}", ""]
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines))
+
+
+def cmd_templates(args) -> int:
+    from amails_fem.errors import SpecError
+    from amails_fem.network.sidereal import UNIX_J2000_S
+    from amails_fem.network.templates import build_templates, write_templates
+
+    if not (0 < args.fmin < args.fmax) or args.nfreq < 1:
+        raise SpecError(f"need 0 < --fmin < --fmax and --nfreq >= 1; got {args.fmin}, {args.fmax}, {args.nfreq}")
+    net, resp, progress = _setup(args)
+    f = (np.geomspace if args.log else np.linspace)(args.fmin, args.fmax, args.nfreq)
+    with progress.step(f"templates: {net.n_sensors} sensors, {len(net.pairs())} pairs, {f.size} frequencies"):
+        ds = build_templates(net, resp, f, t_ref_unix_s=args.t_ref if args.t_ref is not None else UNIX_J2000_S)
+    with progress.step(f"writing {args.out}"):
+        write_templates(ds, args.out)
+    return 0
+
+
+def cmd_correlate(args) -> int:
+    from amails_fem.errors import SpecError
+    from amails_fem.io import provenance, write_json
+    from amails_fem.network import correlator as co
+    from amails_fem.network.response import lab_templates
+
+    if not args.simulate:
+        raise SpecError("correlate needs --simulate (reading recorded data is not implemented yet)")
+    if args.inject_eps < 0:
+        raise SpecError(f"--inject-eps must be >= 0; got {args.inject_eps}")
+    if args.polarization != "isotropic":
+        try:
+            pol = [float(x) for x in args.polarization.split(",")]
+            assert len(pol) == 3
+        except (ValueError, AssertionError):
+            raise SpecError(f"--polarization must be 'isotropic' or X,Y,Z; got {args.polarization!r}") from None
+    else:
+        pol = "isotropic"
+    if args.inject_eps > 0 and not (args.fmin <= args.freq <= args.fmax):
+        raise SpecError(f"--freq {args.freq} Hz is outside [--fmin, --fmax] = [{args.fmin}, {args.fmax}] Hz")
+    if args.fmax > args.fs / 2:
+        raise SpecError(f"--fmax {args.fmax} Hz exceeds the Nyquist frequency {args.fs / 2} Hz")
+    net, resp, progress = _setup(args)
+    out = Path(args.out)
+    injection = None
+    f_bin = round(args.freq * args.duration) / args.duration
+    if args.inject_eps > 0:
+        injection = {"eps": args.inject_eps, "freq_hz": f_bin, "polarization": pol,
+                     "lab_templates": lab_templates(net, resp, [f_bin])[0]}
+    with progress.step(f"simulating {net.n_sensors} sensors x {args.duration:g} s at {args.fs:g} Hz"):
+        run = co.simulate(net, args.duration, args.fs, seed=args.seed, injection=injection)
+    res = co.correlate(net, resp, run, fmin_hz=args.fmin, fmax_hz=args.fmax, statistic=args.statistic,
+                       n_mc=args.mc, seed=args.seed + 1, progress=progress)
+    z, d = res.extra["z"], res.extra["d_psd"]
+    same = {}
+    for i, j in net.pairs():
+        key = net.sensors[i].room if net.sensors[i].room == net.sensors[j].room else "cross-site"
+        same.setdefault(key, (i, j))
+    panels = [(f"{net.ids[i]} x {net.ids[j]} ({k})", co.pair_snr(z, d, i, j)) for k, (i, j) in same.items()]
+    co.plot_snr_histograms(panels, out / "snr_histograms.png")
+    co.plot_limit(res, out / "limit.png", inject=({"freq_hz": f_bin, "eps": args.inject_eps} if injection else None))
+    summary = {
+        "statistic": args.statistic, "t_obs_s": run.duration_s, "fs_hz": args.fs, "band_hz": [args.fmin, args.fmax],
+        "n_bins": int(res.freqs_hz.size), "mc_threshold_snr": [t.threshold for t in res.tables],
+        "anchors_hz": res.extra["anchors_hz"], "candidates_above_threshold": int(res.candidates().size),
+        "median_eps95": float(np.median(res.eps95)),
+        "eps95_at_10hz": float(res.eps95[np.argmin(np.abs(res.freqs_hz - 10.0))]),
+        "rayleigh_over_fixed_aligned_factor": co.rayleigh_factor(res.tables[0]),
+        "pair_snr_histograms": {p[0]: {"mean": float(np.mean(p[1])), "tail_ratio_3": co.tail_ratio(p[1])} for p in panels},
+        "provenance": provenance(network_hash=net.spec_hash(), seed=args.seed, mesh_size_m=args.mesh_size,
+                                 element_order=args.order),
+    }
+    if injection:
+        p = run.injection["polarization_drawn"]
+        rec = co.recover_injection(net, resp, res, f_bin, p)
+        summary["injection"] = {"eps": args.inject_eps, "freq_hz": f_bin, "polarization_drawn_re": p.real,
+                                "polarization_drawn_im": p.imag, **rec}
+    write_json(out / "correlate.json", summary)
+    _write_limit_table(res, out / "limit.npz")
+    progress.say(f"correlate: median eps95 {summary['median_eps95']:.3g}; -> {out}")
+    return 0
+
+
+def _write_limit_table(res, path) -> None:
+    from amails_fem.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, freqs_hz=res.freqs_hz, eps95=res.eps95.astype(np.float32), snr=res.snr.astype(np.float32),
+                     y_t2_hz=res.y.astype(np.float32), sigma_y_t2_hz=res.sigma_y.astype(np.float32))
+
+
+def run_chain(out_dir, *, quiet: bool = False, mesh_size_m: float = 0.25, duration_s: float = 2000.0,
+              fs_hz: float = 1000.0) -> int:
+    """The network part of `amails-fem run`: placement, templates and a simulated 2000 s correlator run with its
+    limit plot for the default AMAILS network, under out_dir/network/."""
+    from amails_fem.cli import build_parser
+
+    out = Path(out_dir) / "network"
+    q = ["--quiet"] if quiet else []
+    m = ["--mesh-size", str(mesh_size_m)]
+    parser = build_parser()
+    for argv in (["place", "--out", str(out / "placement")],
+                 ["templates", "--out", str(out / "templates.h5")],
+                 ["correlate", "--simulate", "--duration", str(duration_s), "--fs", str(fs_hz),
+                  "--out", str(out / "correlate")]):
+        args = parser.parse_args(argv + m + q)
+        rc = args.func(args)
+        if rc:
+            return rc
+    return 0

@@ -1,0 +1,165 @@
+"""Sensor response rows n_i . R(r_i; f): the field a sensor reads per unit effective current (physics.md sec. 4).
+
+R(r; f) is the room's response tensor, B_a(r) = sum_k R_ak(r; f) J_k, in tesla per A/m^2, complex and
+frequency dependent in general (phasor convention x(t) = Re[X exp(-i 2 pi f t)]). A perfect-conductor room gives a
+real R, the same at every f (the f-dependence of the signal is then all in J_eff(f)); a real-wall solver gives a
+complex R(r; f). This layer never assumes either: every model is asked for R at the frequencies it needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from amails_fem.errors import SpecError
+from amails_fem.progress import Progress
+from amails_fem.units import j_eff_a_m2, RHO_DM_GEV_CM3
+
+
+class StaticResponse:
+    """Frequency-independent response from an object with ``response_matrix(points_m) -> (N, 3, 3)`` (e.g. the
+    perfect-conductor ``RoomResponse`` of ``solve_room``); R(r; f) = R(r) at every f."""
+
+    is_static = True
+
+    def __init__(self, source, info: dict | None = None):
+        if not hasattr(source, "response_matrix"):
+            raise TypeError("StaticResponse needs an object with response_matrix(points_m)")
+        self.source = source
+        self.info = dict(info or {})
+
+    def matrix(self, points_m) -> np.ndarray:
+        """Complex (N, 3, 3) response [point, B component, J component] in T per A/m^2."""
+        return np.asarray(self.source.response_matrix(np.asarray(points_m, float)), dtype=complex)
+
+    def tensor(self, points_m, freqs_hz) -> np.ndarray:
+        """Complex (n_freq, N, 3, 3) response, the same at every frequency (a broadcast view)."""
+        m = self.matrix(points_m)
+        return np.broadcast_to(m, (np.size(freqs_hz),) + m.shape)
+
+
+class FunctionResponse:
+    """Frequency-dependent response from ``fn(points_m, freqs_hz) -> complex (n_freq, N, 3, 3)`` (T per A/m^2),
+    e.g. a real-wall (surface-impedance) solver or a tabulated R(r; f)."""
+
+    is_static = False
+
+    def __init__(self, fn, info: dict | None = None):
+        self.fn = fn
+        self.info = dict(info or {})
+
+    def tensor(self, points_m, freqs_hz) -> np.ndarray:
+        f = np.atleast_1d(np.asarray(freqs_hz, float))
+        r = np.asarray(self.fn(np.asarray(points_m, float), f), dtype=complex)
+        n = len(np.atleast_2d(points_m))
+        if r.shape != (f.size, n, 3, 3):
+            raise ValueError(f"response function returned shape {r.shape}, expected {(f.size, n, 3, 3)}")
+        return r
+
+
+class GridResponse:
+    """Response solved on a frequency grid: ``source.freqs_hz`` and ``source.response_matrix(points) -> complex
+    (n_grid, N, 3, 3)`` (e.g. the impedance-wall room of physics/impedance_room.py); linear interpolation in f of
+    the real and imaginary parts between grid frequencies, SpecError outside the grid."""
+
+    is_static = False
+
+    def __init__(self, source, info: dict | None = None):
+        self.source = source
+        self.grid_hz = np.asarray(source.freqs_hz, float)
+        self.info = dict(info or {})
+
+    def tensor(self, points_m, freqs_hz) -> np.ndarray:
+        f = np.atleast_1d(np.asarray(freqs_hz, float))
+        lo, hi = self.grid_hz.min(), self.grid_hz.max()
+        if np.any(f < lo * (1 - 1e-12)) or np.any(f > hi * (1 + 1e-12)):
+            raise SpecError(f"frequencies {f.min():g}-{f.max():g} Hz leave the solved grid [{lo:g}, {hi:g}] Hz")
+        r = np.asarray(self.source.response_matrix(np.asarray(points_m, float)), complex)
+        if r.shape[0] == 1:
+            return np.broadcast_to(r[0], (f.size,) + r.shape[1:])
+        order = np.argsort(self.grid_hz)
+        g, r = self.grid_hz[order], r[order]
+        k = np.clip(np.searchsorted(g, f) - 1, 0, len(g) - 2)
+        w = ((f - g[k]) / (g[k + 1] - g[k]))[:, None, None, None]
+        return (1 - w) * r[k] + w * r[k + 1]
+
+
+def as_frequency_response(obj):
+    """Wrap a room response: objects with ``tensor(points, freqs)`` pass through; a grid solve (``freqs_hz`` +
+    ``response_matrix`` of shape (n_f, N, 3, 3)) -> GridResponse; ``response_matrix`` alone -> static."""
+    if hasattr(obj, "tensor"):
+        return obj
+    if hasattr(obj, "freqs_hz") and hasattr(obj, "response_matrix"):
+        return GridResponse(obj)
+    if hasattr(obj, "response_tensor"):
+        return FunctionResponse(obj.response_tensor)
+    if hasattr(obj, "response_matrix"):
+        return StaticResponse(obj)
+    if callable(obj):
+        return FunctionResponse(obj)
+    raise TypeError(f"cannot use {type(obj).__name__} as a room response")
+
+
+def rows_for(response, points_m, axes, freqs_hz, chunk: int = 4096) -> np.ndarray:
+    """Rows n_i . R(r_i; f): complex (n_freq, N, 3), T per A/m^2 per (lab-frame) polarization component."""
+    resp = as_frequency_response(response)
+    pts = np.atleast_2d(np.asarray(points_m, float))
+    ax = np.atleast_2d(np.asarray(axes, float))
+    f = np.atleast_1d(np.asarray(freqs_hz, float))
+    if getattr(resp, "is_static", False) and hasattr(resp, "matrix"):
+        row = np.einsum("na,nak->nk", ax, resp.matrix(pts))
+        return np.broadcast_to(row, (f.size,) + row.shape).copy()
+    out = np.empty((f.size, len(pts), 3), complex)
+    for a in range(0, f.size, chunk):
+        out[a:a + chunk] = np.einsum("na,fnak->fnk", ax, resp.tensor(pts, f[a:a + chunk]))
+    return out
+
+
+def solve_network_rooms(network, *, order: int = 2, mesh_size_m: float | None = None, quiet: bool = True,
+                        progress: Progress | None = None) -> dict:
+    """Perfect-conductor room solves for every room of the network (one solve per distinct geometry), wrapped as
+    StaticResponse: {room name: response}. Uses ``amails_fem.solve_room`` (physics.md sec. 2)."""
+    from amails_fem.physics.room import solve_room
+
+    progress = progress or Progress(quiet=quiet)
+    by_key, out = {}, {}
+    for name in sorted(network.rooms):
+        room = network.rooms[name]
+        key = (room.geometry_key, order, mesh_size_m)
+        if key not in by_key:
+            shared = [r for r in sorted(network.rooms) if network.rooms[r].geometry_key == room.geometry_key]
+            with progress.step(f"room solve for {', '.join(shared)} (order {order}, mesh {mesh_size_m or 'default'} m)"):
+                res = solve_room(room.geometry, order=order, mesh_size_m=mesh_size_m, quiet=True)
+            by_key[key] = StaticResponse(res, {"geometry_hash": room.geometry_key, "element_order": order,
+                                               "mesh_size_m": mesh_size_m if mesh_size_m is not None else float("nan"),
+                                               "wall_model": "perfect conductor"})
+        out[name] = by_key[key]
+    return out
+
+
+def sensor_rows(network, responses: dict, freqs_hz) -> np.ndarray:
+    """Rows of every sensor of the network, complex (n_freq, n_sensor, 3), T per A/m^2 (lab-frame components)."""
+    missing = sorted(set(network.rooms) - set(responses))
+    if missing:
+        raise SpecError(f"no room response for room {missing[0]!r} (responses given for {sorted(responses)})")
+    f = np.atleast_1d(np.asarray(freqs_hz, float))
+    out = np.empty((f.size, network.n_sensors, 3), complex)
+    for name in network.rooms:
+        idx = [i for i, s in enumerate(network.sensors) if s.room == name]
+        if idx:
+            sub = [network.sensors[i] for i in idx]
+            out[:, idx] = rows_for(responses[name], [s.position_m for s in sub], [s.axis for s in sub], f)
+    return out
+
+
+def j_eff_per_eps(freqs_hz, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> np.ndarray:
+    """J_eff for eps = 1 (A/m^2) at each frequency: sqrt(2 rho/mu0) 2 pi f / c (physics.md sec. 1)."""
+    return j_eff_a_m2(1.0, 1.0, rho_gev_cm3) * np.asarray(freqs_hz, float)
+
+
+def lab_templates(network, responses: dict, freqs_hz, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> np.ndarray:
+    """Lab-frame signal templates T_ik(f) = J_eff(eps=1, f) n_i . R(r_i; f) e_k, tesla per unit eps, complex
+    (n_freq, n_sensor, 3): the phasor amplitude sensor i reads for a unit polarization along lab axis k."""
+    f = np.atleast_1d(np.asarray(freqs_hz, float))
+    if np.any(f <= 0) or not np.all(np.isfinite(f)):
+        raise SpecError("freqs_hz must be finite and > 0 Hz")
+    return sensor_rows(network, responses, f) * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
