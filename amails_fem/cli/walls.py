@@ -1,0 +1,194 @@
+"""`amails-fem walls SPEC`: real walls vs perfect conductor at sensor points over frequency, S(f), wall maps, JSON.
+
+Composes stages only: geometry.load_spec + walls.load_walls -> physics.room / impedance_room / shielding -> files.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from amails_fem.errors import SpecError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("walls", help="real shield walls: signal vs frequency (real vs perfect), S(f), maps",
+                              description=__doc__)
+    p.add_argument("spec", help="room TOML with [room] and [walls] tables (e.g. geometries/amails_room_mumetal.toml)")
+    p.add_argument("--fmin", type=float, default=1.0, help="lowest frequency (Hz), default 1")
+    p.add_argument("--fmax", type=float, default=500.0, help="highest frequency (Hz), default 500")
+    p.add_argument("--n-freq", type=int, default=50, help="log-spaced frequencies, default 50")
+    p.add_argument("--out", default="walls_out", help="output folder")
+    p.add_argument("--points", default=None,
+                   help="sensor points 'x,y,z;x,y,z' (m); default: the AMAILS Suzhou sensor positions")
+    p.add_argument("--polarization", default="z", help="x, y or z (default z)")
+    p.add_argument("--map-freqs", default=None, help="wall-map frequencies 'f1,f2' (Hz); default fmin,fmax")
+    p.add_argument("--mesh-size", type=float, default=None, help="bulk element size (m); default from the spec")
+    p.add_argument("--wall-size", type=float, default=None, help="wall element size (m); default from the spec")
+    p.add_argument("--shell-mesh-size", type=float, default=None, help="element size of the shielding model (m)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def _parse_points(text, spec):
+    if text is None:
+        pts = default_sensor_points()
+    else:
+        try:
+            pts = np.array([[float(v) for v in row.split(",")] for row in text.split(";") if row.strip()])
+        except ValueError:
+            raise SpecError(f"--points must be 'x,y,z;x,y,z' in metres; got {text!r}") from None
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise SpecError(f"--points must be 'x,y,z;...' triples; got {text!r}")
+    inside = spec.contains(pts, 1e-6)
+    if not inside.all():
+        raise SpecError(f"--points row {int(np.flatnonzero(~inside)[0])} {pts[~inside][0].tolist()} m is outside the "
+                        "room (centred at the origin)")
+    return pts
+
+
+def default_sensor_points() -> np.ndarray:
+    """AMAILS Suzhou sensor positions from geometries/amails_network.toml (fallback: 4 wall-centre points)."""
+    path = Path(__file__).resolve().parents[2] / "geometries" / "amails_network.toml"
+    try:
+        table = tomllib.loads(path.read_text())
+        pts = [s["position_m"] for s in table.get("sensors", []) if s.get("room") == "suzhou"]
+        if pts:
+            return np.array(pts, float)
+    except (OSError, tomllib.TOMLDecodeError, KeyError):
+        pass
+    return np.array([[0.95, 0, 0], [0, 0.95, 0], [0.95, 0.5, 0], [0.95, 0.95, 0]], float)
+
+
+def run(args) -> int:
+    from amails_fem import walls as W
+    from amails_fem.geometry.spec import BoxRoom, load_spec
+    from amails_fem.io import provenance, write_json
+    from amails_fem.physics.room import solve_room
+    from amails_fem.progress import Progress
+
+    spec = load_spec(args.spec)
+    stack = W.load_walls(args.spec)
+    if not (args.fmin > 0 and args.fmax > args.fmin):
+        raise SpecError(f"need 0 < --fmin < --fmax (Hz); got {args.fmin}, {args.fmax}")
+    if not 2 <= args.n_freq <= 2000:
+        raise SpecError(f"--n-freq must be in [2, 2000]; got {args.n_freq}")
+    freqs = W.check_freqs_hz(np.geomspace(args.fmin, args.fmax, args.n_freq), "--fmin/--fmax")
+    pts = _parse_points(args.points, spec)
+    map_freqs = ([args.fmin, args.fmax] if args.map_freqs is None
+                 else [float(v) for v in args.map_freqs.split(",")])
+    W.check_freqs_hz(map_freqs, "--map-freqs")
+    out = Path(args.out)
+    progress = Progress(quiet=args.quiet)
+    t0 = time.perf_counter()
+    kw = dict(mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, order=spec.mesh.order, quiet=args.quiet,
+              progress=progress)
+    pec = solve_room(spec, **kw)
+    grid = np.unique(np.concatenate([freqs, map_freqs]))
+    real = solve_room(spec, wall=stack, freqs_hz=grid, **kw)
+    sel = np.searchsorted(grid, freqs)
+    b_pec = pec.b_field(pts, args.polarization)  # (N, 3) T per A/m^2
+    b_real = real.b_field(pts, args.polarization)[sel]  # (n_f, N, 3)
+    ratio = np.linalg.norm(np.abs(b_real), axis=-1) / np.maximum(np.linalg.norm(b_pec, axis=-1), 1e-300)
+    # shielding: thin-layer static FE of the nested boxes + the nested-sphere 2-port model for S(f)
+    from amails_fem.physics.shielding import concentric_shells_shielding, thin_layer_shielding
+
+    with progress.step("shielding factor"):
+        metal = [ly for ly in stack.layers if not ly.is_gap]
+        depth, radii, shells = 0.0, [], []
+        half = 0.5 * np.array([getattr(spec, "lx_m", spec.size_m), getattr(spec, "ly_m", spec.size_m),
+                               getattr(spec, "lz_m", spec.size_m)])
+        r_eq = (3 * spec.volume_m3 / (4 * np.pi)) ** (1 / 3)
+        for ly in stack.layers:
+            if not ly.is_gap:
+                radii.append(r_eq + depth + ly.thickness_m / 2)
+                shells.append(("box", tuple(2 * (half + depth + ly.thickness_m / 2)), W.WallStack((ly,))))
+            depth += ly.thickness_m
+        s_sphere = np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs))
+        s0_sphere = float(np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], [1e-3]))[0])
+        s_box = None
+        if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
+            res = thin_layer_shielding(shells, size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
+            s_box = float(res.shielding["z"])
+    files = _plots(out, freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
+                   args.polarization)
+    data = {
+        "provenance": provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall=stack.describe(),
+                                 **{k: v for k, v in real.statistics().items() if k != "seconds"}),
+        "freqs_hz": freqs, "polarization": args.polarization, "points_m": pts,
+        "impedance_length_m": {"real": stack.impedance_length_m(freqs).real,
+                               "imag": stack.impedance_length_m(freqs).imag},
+        "b_perfect_t_per_a_m2": b_pec,
+        "b_real_abs_t_per_a_m2": np.linalg.norm(np.abs(b_real), axis=-1),
+        "b_real_re_t_per_a_m2": b_real.real, "b_real_im_t_per_a_m2": b_real.imag,
+        "ratio_real_to_perfect": ratio,
+        "shielding": {"model": "nested spheres of the room's volume, 2-port layers (eddy currents, skin effect)",
+                      "S_sphere_model": s_sphere, "S_sphere_static": s0_sphere,
+                      "S_box_static_thin_layer_fe": s_box,
+                      "S_room_estimate": None if s_box is None else s_sphere * (s_box / s0_sphere)},
+        "seconds": {"total": time.perf_counter() - t0, "perfect": pec.timings_s, "real": real.timings_s},
+        "files": files,
+    }
+    write_json(out / "walls.json", data)
+    progress.say(f"wrote {out / 'walls.json'} and {len(files)} figure(s)")
+    return 0
+
+
+def _plots(out, freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, map_freqs, spec, pol):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from amails_fem.io import atomic_path
+
+    files = []
+    out.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    mu0 = 1.25663706212e-6
+    L = spec.size_m
+    for i in range(b_real.shape[1]):
+        line, = ax[0].semilogx(freqs, np.linalg.norm(np.abs(b_real[:, i]), axis=-1) / (mu0 * L), lw=1)
+        ax[0].axhline(np.linalg.norm(b_pec[i]) / (mu0 * L), color=line.get_color(), ls=":", lw=1)
+    ax[0].set(xlabel="frequency (Hz)", ylabel="|B| / (mu0 J L)",
+              title=f"sensor points, J along {pol}: real wall (solid) vs perfect (dotted)")
+    ax[1].semilogx(freqs, ratio, lw=1)
+    ax[1].set(xlabel="frequency (Hz)", ylabel="|B_real| / |B_perfect|", title="real / perfect at each point")
+    fig.tight_layout()
+    files.append(_save(fig, out / "signal_vs_frequency.png", atomic_path))
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.loglog(freqs, s_sphere, label="nested spheres (same volume), 2-port layers")
+    if s_box is not None:
+        ax.loglog(freqs, s_sphere * s_box / s0, "--", label="scaled to the box's static S (thin-layer FE)")
+        ax.axhline(s_box, color="gray", ls=":", label=f"box static S = {s_box:.3g}")
+    ax.set(xlabel="frequency (Hz)", ylabel="shielding factor S", title="S(f), uniform external field")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    files.append(_save(fig, out / "shielding_factor.png", atomic_path))
+    if hasattr(spec, "lx_m"):  # wall maps on x_max: |B| at each map frequency
+        hy, hz = spec.ly_m / 2, spec.lz_m / 2
+        y, z = np.meshgrid(np.linspace(-hy * 0.98, hy * 0.98, 41), np.linspace(-hz * 0.98, hz * 0.98, 41))
+        pts = np.column_stack([np.full(y.size, spec.lx_m / 2 * 0.999), y.ravel(), z.ravel()])
+        B = real.b_field(pts, pol)
+        fig, axs = plt.subplots(1, len(map_freqs), figsize=(4.2 * len(map_freqs), 3.6), squeeze=False)
+        for a, f in zip(axs[0], map_freqs):
+            k = int(np.argmin(np.abs(grid - f)))
+            im = a.pcolormesh(y, z, (np.linalg.norm(np.abs(B[k]), axis=-1) / (mu0 * spec.size_m)).reshape(y.shape),
+                              shading="auto")
+            a.set(title=f"x_max wall, {grid[k]:.3g} Hz", xlabel="y (m)", ylabel="z (m)", aspect="equal")
+            fig.colorbar(im, ax=a, label="|B| / (mu0 J L)")
+        fig.tight_layout()
+        files.append(_save(fig, out / "wall_maps.png", atomic_path))
+    return files
+
+
+def _save(fig, path, atomic_path):
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    return str(path)
