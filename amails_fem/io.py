@@ -53,6 +53,21 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def read_toml(path, kind: str = "spec") -> dict:
+    """Parse a TOML file; SpecError (not a traceback) for a missing file or bad TOML. kind names it in errors."""
+    import tomllib
+
+    from amails_fem.errors import SpecError
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{kind} file not found: {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: not valid TOML: {err}") from None
+
+
 def content_hash(obj) -> str:
     """SHA-256 (hex, 16 chars) of the canonical JSON of ``obj``: names a spec or a cache entry."""
     text = json.dumps(obj, sort_keys=True, default=_json_default, separators=(",", ":"))

@@ -24,8 +24,7 @@ The same chain matrix gives the thin-layer shielding model (physics/shielding.py
 from __future__ import annotations
 
 import math
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -329,14 +328,9 @@ def parse_walls(table: dict, source: str = "<dict>") -> WallStack:
 
 def load_walls(path) -> WallStack:
     """Read the [walls] table of a TOML spec (next to its [room] table)."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"spec file not found: {path}")
-    try:
-        table = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML: {err}") from None
-    return parse_walls(table, str(path))
+    from amails_fem.io import read_toml
+
+    return parse_walls(read_toml(path), str(path))
 
 
 def amails_stack() -> WallStack:

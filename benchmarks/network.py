@@ -6,7 +6,6 @@ at 1 kHz): seconds, file size and peak memory; prints a table and writes benchma
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import threading

@@ -68,7 +68,6 @@ def test_no_modulation_along_earth_axis_and_line_powers_add_up():
     assert abs(a_z[0]) < 1e-14 * abs(a_z[1]) and abs(a_z[2]) < 1e-14 * abs(a_z[1])
     days = np.linspace(0, 1 / F_SIDEREAL_HZ, 4001)[:-1]
     f = 40 * F_SIDEREAL_HZ
-    s_z = sidereal.signal_timeseries(t_lab, SITE, [0, 0, 1], f, 1.7e9 + days)
     env = np.abs(t_lab @ sidereal.lab_axes(SITE, sidereal.local_sidereal_angle_rad(SITE, 1.7e9 + days))[:, :, 2].T)
     assert np.ptp(env) < 1e-12 * env.max()  # no modulation of the amplitude
     # any polarization: the time average of s^2 over a sidereal day equals the sum of the line powers |a_l|^2 / 2

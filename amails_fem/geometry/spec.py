@@ -7,14 +7,13 @@ its walls are x_min, x_max, y_min, y_max, floor (z_min) and ceiling (z_max).
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from amails_fem.errors import SpecError, require_positive, require_range
-from amails_fem.io import content_hash
+from amails_fem.errors import SpecError, require_positive
+from amails_fem.io import content_hash, read_toml
 
 AXES = ("x", "y", "z")
 
@@ -297,12 +296,7 @@ def load_spec(path):
     Raises SpecError (naming the key) for a missing file, bad TOML, unknown shape, missing or bad keys.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"spec file not found: {path}")
-    try:
-        table = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML: {err}") from None
+    table = read_toml(path)
     if "room" in table:
         return parse_room(table, str(path))
     if "cavity" in table:

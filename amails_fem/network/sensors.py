@@ -8,9 +8,7 @@ is a SpecError naming the field, raised before any meshing or solving.
 
 from __future__ import annotations
 
-import math
-import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -242,14 +240,9 @@ def network_from_dict(table: dict, source: str = "<dict>") -> Network:
 
 def load_network(path) -> Network:
     """Load and validate a network TOML (see geometries/amails_network.toml); SpecError names the field."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"network file not found: {path}")
-    try:
-        table = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML: {err}") from None
-    return network_from_dict(table, str(path))
+    from amails_fem.io import read_toml
+
+    return network_from_dict(read_toml(path, "network"), str(path))
 
 
 def _no_unknown(table: dict, allowed: set, where: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from amails_fem import __version__
 from amails_fem.errors import SpecError
 from amails_fem.io import atomic_path, provenance
 from amails_fem.network import sidereal
