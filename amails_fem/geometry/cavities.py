@@ -1,0 +1,482 @@
+"""Haloscope cavity specs (frozen dataclasses, TOML) and their Gmsh builders (2D cross-section, 3D curved tets).
+
+Coordinates in metres, z along the cavity axis, the cavity spans 0 <= z <= height. A cylinder is centred on the
+z axis; a rectangular cavity spans [-a/2, a/2] x [-b/2, b/2] x [0, d]; a half cylinder (D shape) is the y >= 0 half
+of a cylinder, its flat wall in the plane y = 0. Every wall (rods included) is a conductor.
+
+A rod is a metal cylinder parallel to the axis at radial distance ``position_m`` and azimuth ``angle_deg``; it
+touches the bottom end cap and leaves a gap ``gap_m`` to the top one (0: full height, the shape stays z-invariant).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from amails_fem.errors import SpecError, require_positive, require_range
+from amails_fem.io import content_hash
+
+COPPER_S_M = 5.8e7  # conductivity of room-temperature OFHC copper (S/m)
+MIN_GAP_FRACTION = 1e-3  # clearance between rods and walls, as a fraction of the cavity radius
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# specs
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rod:
+    """A metal tuning rod: radius (m), radial position of its axis (m), azimuth (deg), top gap (m, 0 = full height)."""
+
+    radius_m: float
+    position_m: float
+    angle_deg: float = 0.0
+    gap_m: float = 0.0
+
+    @property
+    def center_m(self) -> tuple[float, float]:
+        """(x, y) of the rod axis in metres."""
+        a = math.radians(self.angle_deg)
+        return (self.position_m * math.cos(a), self.position_m * math.sin(a))
+
+
+@dataclass(frozen=True)
+class _Cavity:
+    """Common behaviour: volume, z-invariance, hashing. Subclasses add their sizes in metres."""
+
+    shape = "cavity"
+
+    @property
+    def z_invariant(self) -> bool:
+        """True when the cross-section does not change along z (the 2D cross-section solver is exact)."""
+        return all(r.gap_m == 0.0 for r in getattr(self, "rods", ()))
+
+    @property
+    def area_m2(self) -> float:
+        """Cross-section area (m^2), rods removed."""
+        raise NotImplementedError
+
+    @property
+    def volume_m3(self) -> float:
+        """Cavity volume (m^3): the conductor-free region (rods with an end gap removed over their length)."""
+        v = self.area_m2 * self.height_m
+        for r in getattr(self, "rods", ()):
+            v += math.pi * r.radius_m**2 * r.gap_m
+        return v
+
+    @property
+    def extent_m(self) -> float:
+        """Largest dimension (m)."""
+        raise NotImplementedError
+
+    def spec_hash(self) -> str:
+        """Content hash of the geometry (and wall conductivity)."""
+        return content_hash({"shape": self.shape, **asdict(self)})
+
+    def to_dict(self) -> dict:
+        return {"shape": self.shape, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class CylinderCavity(_Cavity):
+    """Closed cylinder of radius R and height h (m), with optional tuning rods."""
+
+    radius_m: float
+    height_m: float
+    rods: tuple = ()
+    conductivity_s_m: float = COPPER_S_M
+    name: str = ""
+
+    shape = "cylinder"
+
+    def __post_init__(self):
+        require_positive(self.radius_m, "cavity.radius_m")
+        require_positive(self.height_m, "cavity.height_m")
+        require_positive(self.conductivity_s_m, "cavity.conductivity_s_m", "S/m")
+        object.__setattr__(self, "rods", tuple(self.rods))
+        _check_rods(self.rods, self.radius_m, self.height_m)
+
+    @property
+    def area_m2(self) -> float:
+        return math.pi * self.radius_m**2 - sum(math.pi * r.radius_m**2 for r in self.rods)
+
+    @property
+    def extent_m(self) -> float:
+        return max(2 * self.radius_m, self.height_m)
+
+    def with_rod(self, index: int, **changes) -> "CylinderCavity":
+        """A copy with rod ``index`` changed (e.g. position_m=0.05): used by tuning sweeps."""
+        if not 0 <= index < len(self.rods):
+            raise SpecError(f"rod index must be in [0, {len(self.rods) - 1}]; got {index}")
+        rods = list(self.rods)
+        rods[index] = Rod(**{**asdict(rods[index]), **changes})
+        return CylinderCavity(self.radius_m, self.height_m, tuple(rods), self.conductivity_s_m, self.name)
+
+
+@dataclass(frozen=True)
+class RectangularCavity(_Cavity):
+    """Closed box a x b x d (m): a along x, b along y, d along z (the axis)."""
+
+    a_m: float
+    b_m: float
+    d_m: float
+    conductivity_s_m: float = COPPER_S_M
+    name: str = ""
+
+    shape = "rectangular"
+
+    def __post_init__(self):
+        require_positive(self.a_m, "cavity.a_m")
+        require_positive(self.b_m, "cavity.b_m")
+        require_positive(self.d_m, "cavity.d_m")
+        require_positive(self.conductivity_s_m, "cavity.conductivity_s_m", "S/m")
+
+    @property
+    def height_m(self) -> float:
+        return self.d_m
+
+    @property
+    def area_m2(self) -> float:
+        return self.a_m * self.b_m
+
+    @property
+    def extent_m(self) -> float:
+        return max(self.a_m, self.b_m, self.d_m)
+
+
+@dataclass(frozen=True)
+class HalfCylinderCavity(_Cavity):
+    """D-shaped cavity: the y >= 0 half of a cylinder of radius R and height h (m), flat wall at y = 0."""
+
+    radius_m: float
+    height_m: float
+    conductivity_s_m: float = COPPER_S_M
+    name: str = ""
+
+    shape = "half_cylinder"
+
+    def __post_init__(self):
+        require_positive(self.radius_m, "cavity.radius_m")
+        require_positive(self.height_m, "cavity.height_m")
+        require_positive(self.conductivity_s_m, "cavity.conductivity_s_m", "S/m")
+
+    @property
+    def area_m2(self) -> float:
+        return 0.5 * math.pi * self.radius_m**2
+
+    @property
+    def extent_m(self) -> float:
+        return max(2 * self.radius_m, self.height_m)
+
+
+CavitySpec = CylinderCavity | RectangularCavity | HalfCylinderCavity
+
+
+def _check_rods(rods, radius_m: float, height_m: float) -> None:
+    """Every rod must be a Rod, fit inside the cylinder with clearance, and not overlap another rod."""
+    clearance = MIN_GAP_FRACTION * radius_m
+    for i, rod in enumerate(rods):
+        name = f"cavity.rods[{i}]"
+        if not isinstance(rod, Rod):
+            raise SpecError(f"{name} must be a Rod(radius_m, position_m, angle_deg); got {type(rod).__name__}")
+        require_positive(rod.radius_m, f"{name}.radius_m")
+        require_range(rod.position_m, f"{name}.position_m", 0.0, radius_m, "m")
+        require_range(rod.angle_deg, f"{name}.angle_deg", -360.0, 360.0, "deg")
+        require_range(rod.gap_m, f"{name}.gap_m", 0.0, 0.9 * height_m, "m")
+        max_r = radius_m - rod.position_m - clearance
+        if rod.radius_m > max_r:
+            raise SpecError(
+                f"{name}.radius_m must be at most {max(max_r, 0.0):.6g} m so that the rod fits inside the cavity "
+                f"(radius {radius_m:g} m, rod at position_m {rod.position_m:g} m); got {rod.radius_m:g}")
+    for i, ri in enumerate(rods):
+        for j in range(i):
+            rj = rods[j]
+            d = math.dist(ri.center_m, rj.center_m)
+            if d < ri.radius_m + rj.radius_m + clearance:
+                raise SpecError(
+                    f"cavity.rods[{i}] overlaps cavity.rods[{j}]: their axes are {d:.6g} m apart, they need at least "
+                    f"{ri.radius_m + rj.radius_m + clearance:.6g} m (sum of radii plus clearance)")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# constructors and TOML
+# ----------------------------------------------------------------------------------------------------------------
+def cylinder_cavity(radius_m, height_m, rods=(), conductivity_s_m=COPPER_S_M, name="") -> CylinderCavity:
+    """Closed cylindrical cavity (m); ``rods`` is a sequence of Rod."""
+    return CylinderCavity(radius_m, height_m, tuple(rods), conductivity_s_m, name)
+
+
+def rectangular_cavity(a_m, b_m, d_m, conductivity_s_m=COPPER_S_M, name="") -> RectangularCavity:
+    """Closed rectangular cavity a x b x d (m), d along the axis z."""
+    return RectangularCavity(a_m, b_m, d_m, conductivity_s_m, name)
+
+
+def half_cylinder_cavity(radius_m, height_m, conductivity_s_m=COPPER_S_M, name="") -> HalfCylinderCavity:
+    """D-shaped cavity: half of a cylinder of radius R, height h (m), cut along the plane y = 0."""
+    return HalfCylinderCavity(radius_m, height_m, conductivity_s_m, name)
+
+
+_SHAPE_KEYS = {
+    "cylinder": ("radius_m", "height_m"),
+    "rectangular": ("a_m", "b_m", "d_m"),
+    "half_cylinder": ("radius_m", "height_m"),
+}
+_COMMON_KEYS = ("shape", "name", "conductivity_s_m", "rods", "description")
+_ROD_KEYS = ("radius_m", "position_m", "angle_deg", "gap_m")
+
+
+def parse_cavity(table: dict, source: str = "<spec>") -> CavitySpec:
+    """Validate a [cavity] TOML table (or a whole TOML document holding one) and build the cavity spec.
+
+    Raises SpecError naming the key (e.g. ``cavity.rods[1].radius_m``) before any meshing.
+    """
+    if "cavity" in table and isinstance(table["cavity"], dict):
+        table = table["cavity"]
+    if not isinstance(table, dict):
+        raise SpecError(f"{source}: [cavity] must be a table")
+    shape = table.get("shape")
+    if shape not in _SHAPE_KEYS:
+        raise SpecError(f"{source}: cavity.shape must be one of {sorted(_SHAPE_KEYS)}; got {shape!r}")
+    allowed = set(_SHAPE_KEYS[shape]) | set(_COMMON_KEYS)
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise SpecError(f"{source}: unknown key cavity.{unknown[0]} for shape {shape!r}; allowed: {sorted(allowed)}")
+    missing = [k for k in _SHAPE_KEYS[shape] if k not in table]
+    if missing:
+        raise SpecError(f"{source}: cavity.{missing[0]} is required for shape {shape!r} (a length in metres > 0)")
+    if "rods" in table and shape != "cylinder":
+        raise SpecError(f"{source}: cavity.rods is only allowed for shape 'cylinder'")
+    name = str(table.get("name", Path(source).stem))
+    sigma = table.get("conductivity_s_m", COPPER_S_M)
+    try:
+        if shape == "cylinder":
+            rods_in = table.get("rods", [])
+            if not isinstance(rods_in, list):
+                raise SpecError("cavity.rods must be an array of tables [[cavity.rods]]")
+            rods = []
+            for i, r in enumerate(rods_in):
+                if not isinstance(r, dict):
+                    raise SpecError(f"cavity.rods[{i}] must be a table with {list(_ROD_KEYS)}")
+                bad = sorted(set(r) - set(_ROD_KEYS))
+                if bad:
+                    raise SpecError(f"unknown key cavity.rods[{i}].{bad[0]}; allowed: {list(_ROD_KEYS)}")
+                for k in ("radius_m", "position_m"):
+                    if k not in r:
+                        raise SpecError(f"cavity.rods[{i}].{k} is required (metres)")
+                rods.append(Rod(_num(r["radius_m"], f"cavity.rods[{i}].radius_m"),
+                                _num(r["position_m"], f"cavity.rods[{i}].position_m"),
+                                _num(r.get("angle_deg", 0.0), f"cavity.rods[{i}].angle_deg"),
+                                _num(r.get("gap_m", 0.0), f"cavity.rods[{i}].gap_m")))
+            return CylinderCavity(_num(table["radius_m"], "cavity.radius_m"),
+                                  _num(table["height_m"], "cavity.height_m"), tuple(rods),
+                                  _num(sigma, "cavity.conductivity_s_m"), name)
+        if shape == "rectangular":
+            return RectangularCavity(_num(table["a_m"], "cavity.a_m"), _num(table["b_m"], "cavity.b_m"),
+                                     _num(table["d_m"], "cavity.d_m"), _num(sigma, "cavity.conductivity_s_m"), name)
+        return HalfCylinderCavity(_num(table["radius_m"], "cavity.radius_m"), _num(table["height_m"], "cavity.height_m"),
+                                  _num(sigma, "cavity.conductivity_s_m"), name)
+    except SpecError as err:
+        raise SpecError(f"{source}: {err}") from None
+
+
+def _num(value, field_name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"{field_name} must be a number; got {value!r}")
+    return float(value)
+
+
+def load_cavity_spec(path) -> CavitySpec:
+    """Load a cavity spec from a TOML file with a [cavity] table (see geometries/cavity_*.toml)."""
+    from amails_fem.io import read_toml
+
+    path = Path(path)
+    table = read_toml(path)
+    if "cavity" not in table:
+        raise SpecError(f"{path}: no [cavity] table")
+    return parse_cavity(table, str(path))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# gmsh builders
+# ----------------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _gmsh_model(name: str = "cavity"):
+    """An initialised gmsh with a fresh model, always finalised (gmsh is a process-wide singleton)."""
+    import gmsh
+
+    if gmsh.isInitialized():
+        gmsh.finalize()
+    gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.option.setNumber("General.NumThreads", 1)
+        gmsh.model.add(name)
+        yield gmsh
+    finally:
+        gmsh.finalize()
+
+
+def add_cross_section(spec: CavitySpec) -> int:
+    """Add the cavity cross-section (rods as holes) to the current gmsh OCC model at z = 0; return its surface tag."""
+    import gmsh
+
+    occ = gmsh.model.occ
+    if isinstance(spec, RectangularCavity):
+        s = occ.addRectangle(-spec.a_m / 2, -spec.b_m / 2, 0, spec.a_m, spec.b_m)
+    elif isinstance(spec, HalfCylinderCavity):
+        disk = occ.addDisk(0, 0, 0, spec.radius_m, spec.radius_m)
+        box = occ.addRectangle(-2 * spec.radius_m, -2 * spec.radius_m, 0, 4 * spec.radius_m, 2 * spec.radius_m)
+        out, _ = occ.cut([(2, disk)], [(2, box)])
+        s = out[0][1]
+    elif isinstance(spec, CylinderCavity):
+        s = occ.addDisk(0, 0, 0, spec.radius_m, spec.radius_m)
+        holes = [(2, occ.addDisk(*r.center_m, 0, r.radius_m, r.radius_m)) for r in spec.rods if r.gap_m == 0.0]
+        if holes:
+            out, _ = occ.cut([(2, s)], holes)
+            s = out[0][1]
+    else:
+        raise TypeError(f"no cavity builder for {type(spec).__name__}")
+    occ.synchronize()
+    return s
+
+
+def add_volume(spec: CavitySpec) -> int:
+    """Add the 3D cavity (conductor-free region) to the current gmsh OCC model; return its volume tag."""
+    import gmsh
+
+    occ = gmsh.model.occ
+    h = spec.height_m
+    if isinstance(spec, RectangularCavity):
+        v = occ.addBox(-spec.a_m / 2, -spec.b_m / 2, 0, spec.a_m, spec.b_m, h)
+    elif isinstance(spec, HalfCylinderCavity):
+        cyl = occ.addCylinder(0, 0, 0, 0, 0, h, spec.radius_m)
+        box = occ.addBox(-2 * spec.radius_m, -2 * spec.radius_m, -h, 4 * spec.radius_m, 2 * spec.radius_m, 3 * h)
+        out, _ = occ.cut([(3, cyl)], [(3, box)])
+        v = out[0][1]
+    elif isinstance(spec, CylinderCavity):
+        v = occ.addCylinder(0, 0, 0, 0, 0, h, spec.radius_m)
+        tools = []
+        for r in spec.rods:  # full-height rods poke through both caps so that the cut is clean
+            x, y = r.center_m
+            if r.gap_m == 0.0:
+                tools.append((3, occ.addCylinder(x, y, -h, 0, 0, 3 * h, r.radius_m)))
+            else:
+                tools.append((3, occ.addCylinder(x, y, -h, 0, 0, 2 * h - r.gap_m, r.radius_m)))
+        if tools:
+            out, _ = occ.cut([(3, v)], tools)
+            v = out[0][1]
+    else:
+        raise TypeError(f"no cavity builder for {type(spec).__name__}")
+    occ.synchronize()
+    return v
+
+
+def default_mesh_size_m(spec: CavitySpec, dim: int) -> float:
+    """Default element size (m): 1/8 (2D) or 1/5 (3D) of the smallest cavity dimension, curved order-2 elements."""
+    if isinstance(spec, RectangularCavity):
+        small = min(spec.a_m, spec.b_m, spec.d_m if dim == 3 else np.inf)
+    else:
+        small = min(spec.radius_m, spec.height_m if dim == 3 else np.inf)
+    return small / (8.0 if dim == 2 else 2.5)
+
+
+def _mesh_options(gmsh, size_m: float, order: int) -> None:
+    gmsh.model.mesh.setSize(gmsh.model.getEntities(0), size_m)  # else gmsh caps sizes at ~1/10 of the box
+    gmsh.option.setNumber("Mesh.MeshSizeMax", size_m)
+    gmsh.option.setNumber("Mesh.MeshSizeMin", size_m / 20)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 10)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 1)
+    gmsh.option.setNumber("Mesh.ElementOrder", order)
+    gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)  # edge nodes on the true (curved) geometry
+    gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)  # untangle curved elements (positive Jacobians)
+    gmsh.option.setNumber("Mesh.Algorithm", 6)
+    gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+
+
+def _elements(gmsh, dim: int, order: int):
+    """Node coordinates (3, n) and connectivity (nloc, nel) of the order-``order`` simplices of dimension ``dim``."""
+    etype = {(2, 1): 2, (2, 2): 9, (3, 1): 4, (3, 2): 11}[(dim, order)]
+    tags, coords, _ = gmsh.model.mesh.getNodes()
+    coords = coords.reshape(-1, 3).T
+    etags, enodes = gmsh.model.mesh.getElementsByType(etype)
+    nloc = {2: 3, 9: 6, 4: 4, 11: 10}[etype]
+    conn = enodes.reshape(-1, nloc).T
+    used, inv = np.unique(conn, return_inverse=True)
+    lookup = np.empty(int(tags.max()) + 1, dtype=np.int64)
+    lookup[tags.astype(np.int64)] = np.arange(tags.size)
+    p = coords[:, lookup[used.astype(np.int64)]]
+    return p, inv.reshape(conn.shape).astype(np.int64)
+
+
+def _order_edge_nodes(gmsh, t: np.ndarray, etype: int, edges) -> np.ndarray:
+    """Reorder the edge nodes of gmsh quadratic simplices to ``edges`` (skfem order), using gmsh's own reference
+    node coordinates (robust to high-order optimisation moving the nodes)."""
+    props = gmsh.model.mesh.getElementProperties(etype)
+    dim, nloc = props[1], props[3]
+    ref = np.asarray(props[4]).reshape(nloc, dim)
+    nv = dim + 1
+    out = t.copy()
+    for k, (a, b) in enumerate(edges):
+        mid = (ref[a] + ref[b]) / 2
+        j = nv + int(np.argmin(np.linalg.norm(ref[nv:] - mid, axis=1)))
+        if np.linalg.norm(ref[j] - mid) > 1e-9:
+            raise RuntimeError("unexpected gmsh node layout for quadratic simplices")
+        out[nv + k] = t[j]
+    return out
+
+
+def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+    """Triangular mesh of the cross-section: skfem MeshTri2 (curved, order 2) or MeshTri1 (order 1); metres."""
+    from skfem import MeshTri1, MeshTri2
+
+    size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, 2), "mesh size_m")
+    if size_m > spec.extent_m:
+        raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
+    with _gmsh_model("cavity2d") as gmsh:
+        add_cross_section(spec)
+        _mesh_options(gmsh, size_m, order)
+        gmsh.model.mesh.generate(2)
+        p, t = _elements(gmsh, 2, order)
+        if order == 2:
+            t = _order_edge_nodes(gmsh, t, 9, [(0, 1), (1, 2), (0, 2)])
+    p = p[:2]
+    t = _orient_tri(p, t)
+    return MeshTri1(p, t) if order == 1 else MeshTri2(p, t)
+
+
+def _orient_tri(p, t):
+    """Sort each triangle's vertices by global number (edge nodes follow), so that elements with several DOFs
+    per edge (P3, P4) see a consistent edge direction; scikit-fem integrates with |det DF|."""
+    order = np.argsort(t[:3], axis=0, kind="stable")
+    cols = np.arange(t.shape[1])
+    out = t.copy()
+    out[:3] = t[order, cols]
+    if t.shape[0] == 6:  # edge k joins local vertices (0,1), (1,2), (0,2)
+        for k, (a, b) in enumerate(((0, 1), (1, 2), (0, 2))):
+            oa, ob = order[a], order[b]
+            src = np.select([((oa == i) & (ob == j)) | ((oa == j) & (ob == i)) for (i, j) in ((0, 1), (1, 2), (0, 2))],
+                            [3, 4, 5])
+            out[3 + k] = t[src, cols]
+    return out
+
+
+def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+    """Tetrahedral mesh of the cavity: skfem MeshTet2 (curved tet10, order 2) or MeshTet1 (order 1); metres."""
+    from skfem import MeshTet1, MeshTet2
+
+    size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, 3), "mesh size_m")
+    if size_m > spec.extent_m:
+        raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
+    with _gmsh_model("cavity3d") as gmsh:
+        add_volume(spec)
+        _mesh_options(gmsh, size_m, order)
+        gmsh.model.mesh.generate(3)
+        p, t = _elements(gmsh, 3, order)
+        if order == 2:
+            t = _order_edge_nodes(gmsh, t, 11, [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)])
+    if order == 1:
+        return MeshTet1(p, t)
+    return MeshTet2(p, t)
