@@ -13,10 +13,10 @@ run: setup
 test: setup
 	$(PYTHON) -m pytest -q --durations=15 tests
 
+BENCHMARKS := room_validation room_scaling walls_frequency network cavity_modes
+
 bench: setup
-	$(PYTHON) benchmarks/room_scaling.py
-	@for b in benchmarks/cavity_modes.py benchmarks/network.py benchmarks/walls_frequency.py; do \
-		if [ -f $$b ]; then $(PYTHON) $$b || exit 1; fi; done
+	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(PYTHON) benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf amails_out .pytest_cache
