@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-# bulk mesh sizes (m) with walls at half size; ~P2 DOFs 1.6e4, 7e4, 3.2e5, 1.0e6 (estimated as 3.2e5 (0.07/h)^3)
-LEVELS_M = (0.25, 0.15, 0.07, 0.047)
+# bulk mesh sizes (m) with walls at half size: P2 DOFs 1.6e4, 5.3e4, 3.2e5, 1.0e6
+LEVELS_M = (0.25, 0.15, 0.07, 0.044)
 RESULTS = Path(__file__).parent / "results" / "room_scaling.json"
 
 
@@ -55,7 +55,7 @@ def main() -> int:
         return 0
     rows = []
     for size in LEVELS_M:
-        est = 3.2e5 * (0.07 / size) ** 3
+        est = 3.2e5 * (0.07 / size) ** 2.5  # measured growth (the wall layer grows as h^-2)
         if est > args.max_dofs:
             break
         for pre in ("auto", "sa") if est <= args.compare_sa_up_to else ("auto",):
