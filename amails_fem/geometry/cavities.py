@@ -10,7 +10,6 @@ touches the bottom end cap and leaves a gap ``gap_m`` to the top one (0: full he
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -302,21 +301,6 @@ def load_cavity_spec(path) -> CavitySpec:
 # ----------------------------------------------------------------------------------------------------------------
 # gmsh builders
 # ----------------------------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _gmsh_model(name: str = "cavity"):
-    """An initialised gmsh with a fresh model, always finalised (gmsh is a process-wide singleton)."""
-    import gmsh
-
-    if gmsh.isInitialized():
-        gmsh.finalize()
-    gmsh.initialize(interruptible=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.option.setNumber("General.NumThreads", 1)
-        gmsh.model.add(name)
-        yield gmsh
-    finally:
-        gmsh.finalize()
 
 
 def add_cross_section(spec: CavitySpec) -> int:
@@ -430,21 +414,39 @@ def _order_edge_nodes(gmsh, t: np.ndarray, etype: int, edges) -> np.ndarray:
 
 def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
     """Triangular mesh of the cross-section: skfem MeshTri2 (curved, order 2) or MeshTri1 (order 1); metres."""
-    from skfem import MeshTri1, MeshTri2
+    return _simplex_mesh(spec, 2, size_m, order)
 
-    size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, 2), "mesh size_m")
+
+def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+    """Tetrahedral mesh of the cavity: skfem MeshTet2 (curved tet10, order 2) or MeshTet1 (order 1); metres."""
+    return _simplex_mesh(spec, 3, size_m, order)
+
+
+_EDGES = {2: [(0, 1), (1, 2), (0, 2)], 3: [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)]}
+_GMSH_QUADRATIC_TYPE = {2: 9, 3: 11}  # 6-node triangle, 10-node tetrahedron
+
+
+def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int):
+    """Mesh the cross-section (dim 2) or the volume (dim 3) with gmsh; curved second-order nodes when order 2."""
+    from skfem import MeshTet1, MeshTet2, MeshTri1, MeshTri2
+
+    from amails_fem.mesh import gmsh_session
+
+    size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, dim), "mesh size_m")
     if size_m > spec.extent_m:
         raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
-    with _gmsh_model("cavity2d") as gmsh:
-        add_cross_section(spec)
+    with gmsh_session() as gmsh:
+        (add_cross_section if dim == 2 else add_volume)(spec)
         _mesh_options(gmsh, size_m, order)
-        gmsh.model.mesh.generate(2)
-        p, t = _elements(gmsh, 2, order)
+        gmsh.model.mesh.generate(dim)
+        p, t = _elements(gmsh, dim, order)
         if order == 2:
-            t = _order_edge_nodes(gmsh, t, 9, [(0, 1), (1, 2), (0, 2)])
-    p = p[:2]
-    t = _orient_tri(p, t)
-    return MeshTri1(p, t) if order == 1 else MeshTri2(p, t)
+            t = _order_edge_nodes(gmsh, t, _GMSH_QUADRATIC_TYPE[dim], _EDGES[dim])
+    if dim == 2:
+        p = p[:2]
+        t = _orient_tri(p, t)
+        return MeshTri1(p, t) if order == 1 else MeshTri2(p, t)
+    return MeshTet1(p, t) if order == 1 else MeshTet2(p, t)
 
 
 def _orient_tri(p, t):
@@ -463,20 +465,3 @@ def _orient_tri(p, t):
     return out
 
 
-def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
-    """Tetrahedral mesh of the cavity: skfem MeshTet2 (curved tet10, order 2) or MeshTet1 (order 1); metres."""
-    from skfem import MeshTet1, MeshTet2
-
-    size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, 3), "mesh size_m")
-    if size_m > spec.extent_m:
-        raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
-    with _gmsh_model("cavity3d") as gmsh:
-        add_volume(spec)
-        _mesh_options(gmsh, size_m, order)
-        gmsh.model.mesh.generate(3)
-        p, t = _elements(gmsh, 3, order)
-        if order == 2:
-            t = _order_edge_nodes(gmsh, t, 11, [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)])
-    if order == 1:
-        return MeshTet1(p, t)
-    return MeshTet2(p, t)
