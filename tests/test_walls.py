@@ -163,6 +163,54 @@ def test_reduced_basis_equals_independent_solves(cube_solutions):
     assert mu.stats.full_solves <= 6
 
 
+def test_real_snapshot_grid_against_exact_complex_solves():
+    """Iterative path (direct=False): snapshots at real shifts near |l| (CG + AMG; a complex solve only where real
+    shifts stall), up to pure imaginary l = 20i, against exact complex sparse LU solves of the full system."""
+    from scipy.sparse.linalg import spsolve
+    from skfem import Basis, ElementTriP2, MeshTri
+
+    from amails_fem.physics.impedance_room import assemble_neumann_2d, assemble_wall_terms, solve_frequency_grid
+
+    mesh = MeshTri.init_tensor(np.linspace(-0.5, 0.5, 31), np.linspace(-0.5, 0.5, 31))
+    basis = Basis(mesh, ElementTriP2())
+    A, b0 = assemble_neumann_2d(basis, mesh.boundary_facets(), 4)
+    S, b1 = assemble_wall_terms(basis, mesh.boundary_facets(), 4)
+    idx = np.arange(1, basis.N)
+    A, S, b0, b1 = A[idx][:, idx].tocsr(), S[idx][:, idx].tocsr(), b0[:, idx], b1[:, idx]
+    mags = np.geomspace(0.9, 20, 12)
+    ls = mags * np.exp(1j * np.linspace(0.6, 1.2, 12))  # mu-metal stack like: |l| 0.9-20 L, arg 35-70 deg
+    ls = np.append(ls, 20j)
+    V, Y, st = solve_frequency_grid(A, [S], b0, [b1], ls[None, :], tol=1e-10, direct=False)
+    assert st.kinds[0] == "real" and st.kinds.count("real") >= len(st.kinds) - 2
+    assert st.max_relative_residual <= st.tolerance
+    for k in (0, 5, 11, 12):
+        exact = spsolve((A + ls[k] * S).tocsc(), (b0[0] + ls[k] * b1[0]).astype(complex))
+        assert np.linalg.norm(V @ Y[k, 0] - exact) < 1e-8 * np.linalg.norm(exact)
+
+
+def test_real_snapshots_in_3d_room_agree_with_complex_snapshots(cube_solutions):
+    """The real-shift snapshot path (the default above REAL_SNAPSHOT_MIN_DOFS) forced on the coarse cube: same
+    response as the exact complex-snapshot grid, mixed walls included, and l -> 0 still the perfect conductor."""
+    from amails_fem.physics.impedance_room import solve_impedance_room
+
+    spec, kw, freqs = cube_solutions["spec"], cube_solutions["kw"], cube_solutions["freqs"]
+    pts = np.array([[0.95, 0.0, 0.0], [0.9, 0.9, 0.9], [0.0, -0.95, 0.3]])
+    real = solve_impedance_room(spec, wall=W.WallStack((W.mu_metal(1.5e-3),)), freqs_hz=freqs, snapshots="real",
+                                **kw)
+    assert set(real.stats.kinds) <= {"real", "complex"} and real.stats.kinds.count("real") >= 1
+    assert real.stats.max_relative_residual <= real.stats.tolerance
+    R, Rc = real.response_matrix(pts), cube_solutions["mu"].response_matrix(pts)
+    assert np.abs(R - Rc).max() < 1e-6 * np.abs(Rc).max()
+    l0 = solve_impedance_room(spec, wall=W.ImpedanceLength(1e-10), freqs_hz=[10.0], snapshots="real", **kw)
+    rp = cube_solutions["pec"].response_matrix(pts)
+    assert np.abs(l0.response_matrix(pts)[0] - rp).max() < 1e-6 * np.abs(rp).max()
+    mixed = {n: W.WallStack((W.mu_metal(1.5e-3),)) for n in spec.wall_names}
+    mixed["floor"] = W.WallStack((W.aluminium(10e-3),))
+    rm = solve_impedance_room(spec, wall=mixed, freqs_hz=freqs[[0, 6]], snapshots="real", **kw)
+    Rm = cube_solutions["mixed"].response_matrix(pts)
+    assert np.abs(rm.response_matrix(pts) - Rm).max() < 1e-6 * np.abs(Rm).max()
+
+
 @pytest.mark.parametrize("key", ["pec", "l0", "l04i", "linf", "mu", "mixed"])
 def test_ampere_loops_for_every_wall_model(cube_solutions, key):
     sol = cube_solutions[key]
