@@ -52,18 +52,25 @@ def _sa_solver(A):
     return pyamg.smoothed_aggregation_solver(A, B=np.ones((A.shape[0], 1)), symmetry="symmetric", max_coarse=300)
 
 
-def two_level_preconditioner(A: sp.csr_matrix, P: sp.csr_matrix) -> LinearOperator:
-    """M^-1 r: forward GS on A, coarse correction P V(P^T r'), backward GS (symmetric, so CG-safe)."""
+def two_level_preconditioner(A: sp.csr_matrix, P: sp.csr_matrix, coarse=None, upper=None) -> LinearOperator:
+    """M^-1 r: forward GS on A, coarse correction P V(P^T r'), backward GS (symmetric, so CG-safe).
+
+    coarse: a prebuilt coarse V-cycle (default: SA on the Galerkin product P^T A P); upper: the strict upper
+    triangle of A (default: taken from A). After a forward sweep from zero, (D + L) x = r, so the residual
+    r - A x is -U x: half a matrix-vector product instead of one.
+    """
     from pyamg.relaxation.relaxation import gauss_seidel
 
     Pt = P.T.tocsr()
-    coarse = _sa_solver((Pt @ A @ P).tocsr()).aspreconditioner(cycle="V")
+    if coarse is None:
+        coarse = _sa_solver((Pt @ A @ P).tocsr()).aspreconditioner(cycle="V")
+    U = sp.triu(A, 1, format="csr") if upper is None else upper
 
     def apply(r):
         r = np.ascontiguousarray(r, dtype=float).ravel()
         x = np.zeros_like(r)
         gauss_seidel(A, x, r, iterations=1, sweep="forward")
-        x += P @ coarse(Pt @ (r - A @ x))
+        x -= P @ coarse(Pt @ (U @ x))
         gauss_seidel(A, x, r, iterations=1, sweep="backward")
         return x
 

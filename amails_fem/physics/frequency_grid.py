@@ -1,0 +1,440 @@
+"""Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w on a whole frequency grid by a reduced basis.
+
+The solution is a rational function of the impedance lengths l_w with poles on the negative real axis, so a
+few snapshots span it: snapshots are solved at real shifts (SPD: CG + the two-level AMG of linsolve.py) where
+the exact residual of the reduced solution is largest, and every grid frequency costs an m x m solve. The
+residual is computed exactly through an incrementally orthonormalised set of residual components.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from amails_fem.errors import ConvergenceError
+
+DIRECT_MAX_DOFS = 30_000  # below this, full solves use a sparse LU; above, real CG (or complex GMRES) with AMG
+# real snapshot shifts tried around |l| of the chosen grid point: the one where the reduced solution is worst is solved
+SHIFT_CANDIDATES = tuple(2.0 ** (np.array([0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6]) / 2))
+STALL_LIMIT = 2  # real snapshots at a grid point that did not halve its residual before it gets a complex solve
+# reuse an AMG coarse hierarchy for real snapshots whose |l| differ by less than this factor. 1 = always rebuild:
+# measured at 89k P2 DOFs, a setup costs ~0.06 s (~4 CG iterations) while reuse across a factor 3 in |l| added
+# 3-9 iterations per right-hand side and one hierarchy for all snapshots tripled them.
+REUSE_RATIO = 1.0
+
+
+@dataclass
+class ReducedStats:
+    """What the frequency-grid solve did."""
+
+    full_solves: int
+    snapshot_freqs_hz: list
+    basis_size: int
+    max_relative_residual: float
+    tolerance: float
+    method: str
+    seconds: dict = field(default_factory=dict)
+    iterations: list = field(default_factory=list)
+    kinds: list = field(default_factory=list)  # per full solve: "real" (snapshot at |l|) or "complex"
+    amg_setups: int = 0
+
+
+MAX_GS_PASSES, GS_KEEP = 5, 0.5  # re-orthogonalise while a pass removes more than half (Kahan-Parlett)
+
+
+class _Orthonormal:
+    """Incrementally orthonormalised columns (two-pass classical Gram-Schmidt); coords of every added column.
+
+    Columns live in a preallocated column-major buffer (grown by doubling), and add_many projects a whole block
+    against the existing columns with matrix-matrix products: appending with column_stack and projecting one vector
+    at a time re-read the whole basis for every vector (seconds at 3e5 DOFs).
+    """
+
+    def __init__(self, n):
+        self._buf = np.zeros((n, 16), order="F")
+        self.k = 0
+        self.coords = []  # per added column: its coordinates in Q (length at the time of adding)
+
+    @property
+    def Q(self):
+        return self._buf[:, : self.k]
+
+    def _append(self, q):
+        if self.k == self._buf.shape[1]:
+            new = np.zeros((self._buf.shape[0], 2 * self.k), order="F")
+            new[:, : self.k] = self._buf
+            self._buf = new
+        self._buf[:, self.k] = q
+        self.k += 1
+
+    def add(self, c, keep_zero=True, drop_tol=1e-13):
+        return self.add_many(np.asarray(c, float)[:, None], keep_zero, drop_tol)[0]
+
+    def add_many(self, C, keep_zero=True, drop_tol=1e-13):
+        """Add the columns of C (n, p) in order; per column its coords (None if dropped, keep_zero=False)."""
+        C = np.array(C, float, order="F", copy=True)
+        norms0 = np.linalg.norm(C, axis=0)
+        k0 = self.k
+        H = np.zeros((k0, C.shape[1]))
+        if k0:  # block projection against the existing columns (BLAS-3), repeated while it still removes much
+            prev = norms0
+            for _ in range(MAX_GS_PASSES):
+                h = self.Q.T @ C
+                C -= self.Q @ h
+                H += h
+                now = np.linalg.norm(C, axis=0)
+                if np.all(now > GS_KEEP * prev):
+                    break
+                prev = now
+        out = []
+        for j in range(C.shape[1]):
+            c = C[:, j]
+            r = H[:, j]
+            if self.k > k0:  # the columns added from this block
+                Qn = self._buf[:, k0: self.k]
+                prev = np.linalg.norm(c)
+                g = Qn.T @ c
+                c = c - Qn @ g
+                r = np.concatenate([r, g])
+                if np.linalg.norm(c) <= GS_KEEP * prev:  # cancellation: re-orthogonalise against everything
+                    for _ in range(MAX_GS_PASSES):
+                        prev = np.linalg.norm(c)
+                        h = self.Q.T @ c
+                        c = c - self.Q @ h
+                        r += h
+                        if np.linalg.norm(c) > GS_KEEP * prev:
+                            break
+            nrm = np.linalg.norm(c)
+            if nrm > drop_tol * max(norms0[j], 1e-300):
+                self._append(c / nrm)
+                r = np.append(r, nrm)
+            elif not keep_zero:
+                out.append(None)
+                continue
+            self.coords.append(r)
+            out.append(r)
+        return out
+
+    def matrix(self, which):
+        """Coordinates of the listed added columns as a dense (rank, len) matrix."""
+        k = self.k
+        M = np.zeros((k, len(which)))
+        for j, i in enumerate(which):
+            r = self.coords[i]
+            M[: len(r), j] = r
+        return M
+
+
+def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
+                         progress=None, direct=None, snapshots=None, reuse_ratio=None):
+    """Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w for all f and all right-hand-side rows.
+
+    A, S_w: real symmetric (already pinned); b0, b1_w: (n_rhs, n) real; lengths: (n_walls, n_f) complex.
+    Returns (V (n, m) real orthonormal basis, Y (n_f, n_rhs, m) complex, ReducedStats).
+    Greedy: a full solve for the grid point with the largest true relative residual until all are <= rb_tol.
+    snapshots="real" (default for iterative solves): the full solve is taken at REAL lengths s_w = c |l_w(f_i)|
+    (c among SHIFT_CANDIDATES, the one where the current reduced solution's exact residual is largest), where
+    A + sum s_w S_w is symmetric positive definite: real CG with the two-level AMG preconditioner, the three
+    right-hand sides sharing it, started from the reduced solution. psi(l) is rational in l with its poles on the
+    negative real axis, so real positive shifts span the complex-l solutions (rational Krylov); the exact residual
+    still decides, and a grid point whose residual a real snapshot did not halve gets a complex solve next time.
+    snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
+    reuse_ratio: a real snapshot reuses the last AMG coarse hierarchy if its |l| is within this factor of the
+    |l| it was built for (the Gauss-Seidel smoother always uses the current matrix).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve_frequency_grid(A, S_list, b0, b1_list, lengths, P=P, tol=tol, rb_tol=rb_tol,
+                                     max_full=max_full, progress=progress, direct=direct, snapshots=snapshots,
+                                     reuse_ratio=reuse_ratio)
+
+
+class _SharedPattern:
+    """A + sum_w s_w S_w for real s_w on the fixed pattern of A + sum S_w: one vector operation per shift."""
+
+    def __init__(self, A, S_list):
+        K0 = (A + sum(S_list)).tocsr()
+        if not K0.has_sorted_indices:
+            K0.sort_indices()
+        self.indices, self.indptr, self.shape = K0.indices, K0.indptr, K0.shape
+        rows = np.repeat(np.arange(K0.shape[0], dtype=np.int64), np.diff(K0.indptr))
+        keys = rows * K0.shape[1] + K0.indices
+
+        def aligned(M):
+            M = M.tocsr()
+            if M.nnz == K0.nnz and M.has_sorted_indices and np.array_equal(M.indptr, K0.indptr) \
+                    and np.array_equal(M.indices, K0.indices):  # same pattern (A): no search needed
+                return M.data.copy()
+            M = M.tocoo()
+            pos = np.searchsorted(keys, M.row.astype(np.int64) * K0.shape[1] + M.col)
+            data = np.zeros(len(keys))
+            np.add.at(data, pos, M.data)
+            return data
+
+        self.A = aligned(A)
+        self.S = [aligned(S) for S in S_list]
+        upper = K0.indices > rows  # the strict upper triangle, for the Gauss-Seidel residual shortcut
+        self.upper = upper
+        self.upper_indices = K0.indices[upper]
+        self.upper_indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[upper], minlength=K0.shape[0]))])
+
+    def matrix(self, shifts, with_upper=False):
+        """K = A + sum s_w S_w (CSR); with_upper: (K, strict upper triangle of K)."""
+        data = self.A + sum(s * d for s, d in zip(shifts, self.S))
+        K = sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
+        if not with_upper:
+            return K
+        return K, sp.csr_matrix((data[self.upper], self.upper_indices, self.upper_indptr), shape=self.shape)
+
+
+def _solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P, tol, rb_tol, max_full, progress, direct,
+                          snapshots, reuse_ratio):
+    t_start = time.perf_counter()
+    n = A.shape[0]
+    nw, nf = lengths.shape
+    nr = b0.shape[0]
+    rb_tol = rb_tol if rb_tol is not None else max(30 * tol, 1e-9)
+    direct = (n <= DIRECT_MAX_DOFS) if direct is None else direct
+    # residual components: r = b0 + sum l b1 - A V y - sum l S V y; keep them orthonormalised
+    resid = _Orthonormal(n)
+    idx_b = np.zeros((nr, 1 + nw), int)
+    for k in range(nr):
+        idx_b[k, 0] = len(resid.coords)
+        resid.add(b0[k])
+        for w in range(nw):
+            idx_b[k, 1 + w] = len(resid.coords)
+            resid.add(b1_list[w][k])
+    idx_AV, idx_SV = [], [[] for _ in range(nw)]
+    basis = _Orthonormal(n)
+    V = np.zeros((n, 0))
+    Ar = np.zeros((0, 0))
+    Sr = [np.zeros((0, 0)) for _ in range(nw)]
+    snap_idx, iterations = [], []
+    stalled = {}  # per grid point: real snapshots that did not halve its residual
+    t_solve = 0.0
+    snapshots = snapshots or ("complex" if direct else "real")
+    if snapshots not in ("real", "complex"):
+        raise ValueError(f"snapshots must be 'real' or 'complex'; got {snapshots!r}")
+    if snapshots == "real":
+        method = ("real snapshots near |l| (sparse LU)" if direct else
+                  "real snapshots near |l|: CG + two-level AMG of A + sum s_w S_w")
+    else:
+        method = "sparse LU (complex)" if direct else "GMRES + real AMG of A + sum |l_w| S_w"
+    reuse_ratio = REUSE_RATIO if reuse_ratio is None else reuse_ratio
+    amg = {"sig": None, "coarse": None, "setups": 0, "setup_s": 0.0, "cg_s": 0.0}
+    Pt = P.T.tocsr() if P is not None else None
+    pattern = _SharedPattern(A, S_list) if snapshots == "real" else None
+    coarse_pattern = []
+    kinds = []
+
+    def reduced(V_m, L=None):
+        L = lengths if L is None else L
+        nf = L.shape[1]
+        m = V_m.shape[1]
+        Y = np.zeros((nf, nr, m), complex)
+        if m == 0:
+            return Y
+        b0r = b0 @ V_m  # (nr, m)
+        b1r = [b @ V_m for b in b1_list]
+        for i in range(nf):
+            K = Ar + sum(L[w, i] * Sr[w] for w in range(nw))
+            rhs = b0r + sum(L[w, i] * b1r[w] for w in range(nw))
+            Y[i] = np.linalg.solve(K, rhs.T).T
+        return Y
+
+    def residuals(Y, L=None):
+        L = lengths if L is None else L
+        nf = L.shape[1]
+        m = Y.shape[2]
+        Rb = resid.matrix(list(idx_b.ravel())).reshape(-1, nr, 1 + nw)
+        RAV = resid.matrix(idx_AV) if m else np.zeros((resid.Q.shape[1], 0))
+        RSV = [resid.matrix(idx_SV[w]) if m else np.zeros((resid.Q.shape[1], 0)) for w in range(nw)]
+        kq = resid.Q.shape[1]
+        Rb = np.vstack([Rb, np.zeros((kq - Rb.shape[0], nr, 1 + nw))]) if Rb.shape[0] < kq else Rb
+        out = np.zeros((nf, nr))
+        for i in range(nf):
+            lw = L[:, i]
+            coef_b = np.concatenate([[1.0], lw])  # (1 + nw)
+            bvec = Rb @ coef_b  # (kq, nr)
+            r = bvec.copy()
+            if m:
+                r -= RAV @ Y[i].T
+                for w in range(nw):
+                    r -= lw[w] * (RSV[w] @ Y[i].T)
+            out[i] = np.linalg.norm(r, axis=0) / np.maximum(np.linalg.norm(bvec, axis=0), 1e-300)
+        return out
+
+    def real_solve(i, rows, fac, x0):
+        """Snapshot at the real lengths fac |l_w(f_i)|: SPD system, CG + two-level AMG, x0 = reduced solution."""
+        sig = fac * np.abs(lengths[:, i])
+        # exact to tol: inexact snapshots (tol ~ 1e-4..1e-2 x the current residual, or 1-30 x rb_tol) saved CG
+        # iterations per snapshot but needed more snapshots and complex fallbacks (measured at 89k DOFs: slower)
+        rtol = tol
+        K, U = pattern.matrix(sig, with_upper=True)
+        rhs = b0[rows] + sum(sig[w] * b1_list[w][rows] for w in range(nw))
+        if direct:
+            from scipy.sparse.linalg import splu
+
+            lu = splu(K.tocsc())
+            return np.array([lu.solve(r) for r in rhs]), [1] * len(rows)
+        from scipy.sparse.linalg import cg
+
+        from amails_fem.physics.linsolve import _sa_solver, two_level_preconditioner
+
+        t0 = time.perf_counter()
+        old = amg["sig"]
+        if old is None or np.max(np.abs(np.log(np.maximum(sig, 1e-300) / np.maximum(old, 1e-300)))) > \
+                np.log(reuse_ratio) + 1e-12:
+            if P is not None:  # Galerkin coarse operator P^T K P = P^T A P + sum s_w P^T S_w P, products made once
+                if not coarse_pattern:
+                    coarse_pattern.append(_SharedPattern((Pt @ A @ P).tocsr(), [(Pt @ S @ P).tocsr() for S in S_list]))
+                amg["coarse"] = _sa_solver(coarse_pattern[0].matrix(sig)).aspreconditioner(cycle="V")
+            else:
+                amg["coarse"] = _sa_solver(K).aspreconditioner(cycle="V")
+            amg["sig"] = sig
+            amg["setups"] += 1
+        M = two_level_preconditioner(K, P, amg["coarse"], U) if P is not None else amg["coarse"]
+        amg["setup_s"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        X, its = [], []
+        for j, r in enumerate(rhs):
+            count = [0]
+            nb = np.linalg.norm(r)
+            x, _ = cg(K, r, x0=np.real(x0[j]).copy(), rtol=rtol, maxiter=1000, M=M,
+                      callback=lambda _, c=count: c.__setitem__(0, c[0] + 1))
+            res = np.linalg.norm(r - K @ x) / nb
+            if not res <= 10 * rtol:
+                raise ConvergenceError(f"CG stopped at relative residual {res:.2e} (tolerance {rtol:.0e})")
+            X.append(x)
+            its.append(count[0])
+        amg["cg_s"] += time.perf_counter() - t0
+        return np.array(X), its
+
+    def real_x0(i, rows, fac):
+        """Reduced solution at the real lengths fac |l_w(f_i)| (the CG starting guess)."""
+        m = V.shape[1]
+        if m == 0:
+            return np.zeros((len(rows), n))
+        sig = fac * np.abs(lengths[:, i])
+        Kr = Ar + sum(sig[w] * Sr[w] for w in range(nw))
+        rhs = (b0[rows] + sum(sig[w] * b1_list[w][rows] for w in range(nw))) @ V
+        return (V @ np.linalg.solve(Kr, rhs.T)).T
+
+    def full_solve(i, rows, x0):
+        lw = lengths[:, i]
+        K = (A + sum(lw[w] * S_list[w] for w in range(nw))).astype(complex)
+        rhs = b0[rows] + sum(lw[w] * b1_list[w][rows] for w in range(nw))
+        if direct:
+            from scipy.sparse.linalg import splu
+
+            lu = splu(K.tocsc())
+            return np.array([lu.solve(r) for r in rhs]), [1] * len(rows)
+        from scipy.sparse.linalg import LinearOperator, gmres
+
+        from amails_fem.physics.linsolve import _sa_solver, two_level_preconditioner
+
+        Kr = (A + sum(abs(lw[w]) * S_list[w] for w in range(nw))).tocsr()
+        Mr = two_level_preconditioner(Kr, P) if P is not None else _sa_solver(Kr).aspreconditioner(cycle="V")
+        M = LinearOperator(K.shape, matvec=lambda r: Mr @ np.real(r) + 1j * (Mr @ np.imag(r)), dtype=complex)
+        X, its = [], []
+        for j, r in enumerate(rhs):
+            count = [0]
+            x = x0[j].copy()
+            nb = np.linalg.norm(r)
+            for _attempt in range(4):
+                x, _ = gmres(K, r, x0=x, rtol=tol, restart=60, maxiter=4, M=M,
+                             callback=lambda _: count.__setitem__(0, count[0] + 1), callback_type="pr_norm")
+                res = np.linalg.norm(r - K @ x) / nb
+                if res <= 10 * tol:
+                    break
+            else:
+                raise ConvergenceError(f"GMRES stopped at relative residual {res:.2e} (tolerance {tol:.0e})")
+            X.append(x)
+            its.append(count[0])
+        return np.array(X), its
+
+    Y = reduced(V)
+    est = np.ones((nf, nr))
+    first = True
+    while True:
+        if not first:
+            worst = float(est.max())
+            if worst <= rb_tol:
+                break
+            if len(snap_idx) >= max_full:
+                raise ConvergenceError(f"reduced basis: relative residual {worst:.2e} > {rb_tol:.0e} after "
+                                       f"{len(snap_idx)} full solves")
+        i = int(np.argmax(est.max(axis=1))) if not first else int(np.argsort(np.abs(lengths).sum(0))[nf // 2])
+        rows = [k for k in range(nr) if first or est[i, k] > rb_tol]
+        first = False
+        kind = "complex" if (snapshots == "complex" or stalled.get(i, 0) >= STALL_LIMIT) else "real"
+        t0 = time.perf_counter()
+        if kind == "real":
+            fac = 1.0
+            if V.shape[1]:  # the real shift near |l_i| where the reduced solution is worst (exact residuals)
+                Lc = (np.abs(lengths[:, i])[:, None] * np.asarray(SHIFT_CANDIDATES)[None, :]).astype(complex)
+                rc = residuals(reduced(V, Lc), Lc)[:, rows].max(axis=1)
+                fac = SHIFT_CANDIDATES[int(np.argmax(rc))]
+            X, its = real_solve(i, rows, fac, real_x0(i, rows, fac))
+        else:
+            x0 = (V @ Y[i].T).T[rows] if V.shape[1] else np.zeros((len(rows), n), complex)
+            X, its = full_solve(i, rows, x0.astype(complex))
+        t_solve += time.perf_counter() - t0
+        snap_idx.append(i)
+        kinds.append(kind)
+        iterations.extend(its)
+        est_before = est[i].max()
+        parts = [x for x in X] if kind == "real" else [p for x in X for p in (x.real, x.imag)]
+        m0 = V.shape[1]
+        basis.add_many(np.column_stack(parts), keep_zero=False, drop_tol=1e-10)
+        V = basis.Q
+        if kind == "complex" and V.shape[1] == m0:
+            raise ConvergenceError(f"reduced basis: an exact complex solve at grid point {i} added nothing, but its "
+                                   f"estimated residual is {est[i].max():.2e} > {rb_tol:.0e} (round-off floor?)")
+        if V.shape[1] > m0:
+            Vn = V[:, m0:]
+            AVn = np.asfortranarray(A @ Vn)
+            SVn = [np.asfortranarray(S @ Vn) for S in S_list]
+            # grow the reduced matrices
+            for j in range(Vn.shape[1]):
+                Ar = _grow(Ar, V[:, : m0 + j + 1].T @ AVn[:, j])
+                Sr = [_grow(Sr[w], V[:, : m0 + j + 1].T @ SVn[w][:, j]) for w in range(nw)]
+            # residual components, in the order A v_j, S_w v_j per new vector
+            cols = []
+            for j in range(Vn.shape[1]):
+                idx_AV.append(len(resid.coords) + len(cols))
+                cols.append(AVn[:, j])
+                for w in range(nw):
+                    idx_SV[w].append(len(resid.coords) + len(cols))
+                    cols.append(SVn[w][:, j])
+            resid.add_many(np.column_stack(cols))
+        Y = reduced(V)
+        est = residuals(Y)
+        if kind == "real" and (est[i].max() > 0.5 * est_before or max(its) == 0):
+            stalled[i] = stalled.get(i, 0) + 1
+        if progress is not None:
+            progress.say(f"  {kind} full solve {len(snap_idx)} at grid point {i}: basis {V.shape[1]}, "
+                         f"iterations {its}, max residual {est.max():.1e}")
+    seconds = {"full_solves": t_solve, "total": time.perf_counter() - t_start}
+    if amg["setups"]:
+        seconds.update(amg_setup=amg["setup_s"], cg=amg["cg_s"])
+    stats = ReducedStats(full_solves=len(snap_idx), snapshot_freqs_hz=snap_idx, basis_size=V.shape[1],
+                         max_relative_residual=float(est.max()), tolerance=rb_tol, method=method,
+                         seconds=seconds, iterations=iterations, kinds=kinds, amg_setups=amg["setups"])
+    return V, Y, stats
+
+
+def _grow(M, col):
+    """Append the new basis vector's row/column to a symmetric reduced matrix (col = V^T X v, length m)."""
+    m = len(col)
+    out = np.zeros((m, m))
+    out[: m - 1, : m - 1] = M
+    out[:, m - 1] = col
+    out[m - 1, :] = col
+    return out
+
+
