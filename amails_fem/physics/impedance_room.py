@@ -154,10 +154,10 @@ class ImpedanceRoomResponse:
 
     def response_matrix(self, points_m) -> np.ndarray:
         """R (n_f, N, 3, 3) complex [frequency, point, B component, polarization] in tesla per A/m^2."""
-        from amails_fem.physics.room import RoomResponse, _half_cross_matrix
+        from amails_fem.physics.room import _half_cross_matrix, points_inside
         from amails_fem.postprocess.probe import PointLocator, gradient_matrices
 
-        pts = RoomResponse._checked_points(self, points_m)
+        pts = points_inside(self.spec, points_m)
         if self._locator is None:
             self._locator = PointLocator(self.basis.mesh, self.basis.mapping)
         G = gradient_matrices(self.basis, pts, self._locator)
@@ -182,18 +182,6 @@ class ImpedanceRoomResponse:
                 "max_relative_residual": self.stats.max_relative_residual, "rb_tolerance": self.stats.tolerance,
                 "method": self.stats.method, "seconds": dict(self.timings_s)}
 
-    # the room spec's point check is shared with RoomResponse
-    _checked_points = None
-
-
-def _room_points_check(self, points_m):
-    from amails_fem.physics.room import RoomResponse
-
-    return RoomResponse._checked_points(self, points_m)
-
-
-ImpedanceRoomResponse._checked_points = _room_points_check
-
 
 def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh_size_m=None, wall_size_m=None,
                          tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
@@ -210,15 +198,10 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
 
     from amails_fem.mesh import mesh_room
     from amails_fem.physics.linsolve import p1_to_p2_prolongation
-    from amails_fem.physics.room import assemble_room, check_quasi_static
+    from amails_fem.physics.room import assemble_room, check_quasi_static, check_solver_options
     from amails_fem.walls import as_wall_map, check_freqs_hz
 
-    if not isinstance(spec, RoomBase):
-        raise SpecError(f"spec must be a room spec; got {type(spec).__name__}")
-    if order not in (1, 2):
-        raise SpecError(f"order must be 1 or 2; got {order!r}")
-    if not (0 < tol < 1e-3):
-        raise SpecError(f"tol must be in (0, 1e-3); got {tol!r}")
+    check_solver_options(spec, order, tol)
     if freqs_hz is None:
         raise SpecError("freqs_hz is required with a wall model (e.g. np.geomspace(1, 500, 50))")
     freqs = check_freqs_hz(freqs_hz)

@@ -45,7 +45,7 @@ class RoomResponse:
     # -- evaluation ---------------------------------------------------------------------
     def response_matrix(self, points_m) -> np.ndarray:
         """R (N, 3, 3) [point, B component, polarization component] in tesla per A/m^2."""
-        pts = self._checked_points(points_m)
+        pts = points_inside(self.spec, points_m)
         from amails_fem.postprocess.probe import PointLocator, gradient_matrices
 
         if self._locator is None:
@@ -68,22 +68,6 @@ class RoomResponse:
             raise ValueError(f"freq_hz must be a finite number > 0; got {freq_hz!r}")
         check_quasi_static(freq_hz, self.spec.extent_m)
         return self.b_field(points_m, polarization) * units.j_eff_a_m2(eps, freq_hz, rho_gev_cm3)
-
-    def _checked_points(self, points_m) -> np.ndarray:
-        pts = np.asarray(points_m, dtype=float)
-        if pts.ndim == 1:
-            pts = pts[None, :]
-        if pts.ndim != 2 or pts.shape[1] != 3:
-            raise ValueError(f"points_m must have shape (N, 3); got {np.shape(points_m)}")
-        finite = np.all(np.isfinite(pts), axis=1)
-        if not finite.all():
-            raise ValueError(f"points_m rows {np.flatnonzero(~finite)[:10].tolist()} are not finite")
-        inside = self.spec.contains(pts, margin_m=-1e-9 * self.spec.extent_m)
-        if not inside.all():
-            bad = np.flatnonzero(~inside)
-            raise ValueError(f"{len(bad)} point(s) outside the {self.spec.shape} room, rows {bad[:10].tolist()}, "
-                             f"e.g. {pts[bad[0]].tolist()} m (the room is centred at the origin)")
-        return pts
 
     # -- fields on the mesh -------------------------------------------------------------
     def vertex_field(self) -> np.ndarray:
@@ -139,12 +123,40 @@ class RoomResponse:
         }
 
 
+def points_inside(spec: RoomBase, points_m) -> np.ndarray:
+    """points_m as an (N, 3) float array; ValueError naming the rows that are not finite or outside the room."""
+    pts = np.asarray(points_m, dtype=float)
+    if pts.ndim == 1:
+        pts = pts[None, :]
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise ValueError(f"points_m must have shape (N, 3); got {np.shape(points_m)}")
+    finite = np.all(np.isfinite(pts), axis=1)
+    if not finite.all():
+        raise ValueError(f"points_m rows {np.flatnonzero(~finite)[:10].tolist()} are not finite")
+    inside = spec.contains(pts, margin_m=-1e-9 * spec.extent_m)
+    if not inside.all():
+        bad = np.flatnonzero(~inside)
+        raise ValueError(f"{len(bad)} point(s) outside the {spec.shape} room, rows {bad[:10].tolist()}, "
+                         f"e.g. {pts[bad[0]].tolist()} m (the room is centred at the origin)")
+    return pts
+
+
 def _half_cross_matrix(points: np.ndarray) -> np.ndarray:
     """(N, 3, 3) matrix C with C p = (1/2) p x r, the particular solution of curl B = mu0 J."""
     x, y, z = points.T
     zero = np.zeros_like(x)
     # p x r = [[0, z, -y], [-z, 0, x], [y, -x, 0]] p
     return 0.5 * np.stack([np.stack([zero, z, -y], -1), np.stack([-z, zero, x], -1), np.stack([y, -x, zero], -1)], 1)
+
+
+def check_solver_options(spec, order: int, tol: float) -> None:
+    """SpecError (before any meshing) unless spec is a room, order is 1 or 2 and 0 < tol < 1e-3."""
+    if not isinstance(spec, RoomBase):
+        raise SpecError(f"spec must be a room spec (amails_fem.geometry.box_room, ...); got {type(spec).__name__}")
+    if order not in (1, 2):
+        raise SpecError(f"order must be 1 or 2; got {order!r}")
+    if not (0 < tol < 1e-3):
+        raise SpecError(f"tol must be in (0, 1e-3); got {tol!r}")
 
 
 def check_quasi_static(freq_hz: float, size_m: float) -> float:
@@ -198,20 +210,15 @@ def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = No
     """
     from skfem import Basis, ElementTetP1, ElementTetP2
 
+    check_solver_options(spec, order, tol)
     if wall is not None:
         from amails_fem.physics.impedance_room import solve_impedance_room
 
         return solve_impedance_room(spec, wall=wall, freqs_hz=freqs_hz, order=order, mesh_size_m=mesh_size_m,
                                     wall_size_m=wall_size_m, tol=tol, quiet=quiet, progress=progress,
                                     use_cache=use_cache)
-    if not isinstance(spec, RoomBase):
-        raise SpecError(f"spec must be a room spec (amails_fem.geometry.box_room, ...); got {type(spec).__name__}")
-    if order not in (1, 2):
-        raise SpecError(f"order must be 1 or 2; got {order!r}")
     if preconditioner not in ("auto", "sa"):
         raise SpecError(f"preconditioner must be 'auto' or 'sa'; got {preconditioner!r}")
-    if not (0 < tol < 1e-3):
-        raise SpecError(f"tol must be in (0, 1e-3); got {tol!r}")
     progress = progress or Progress(quiet=quiet)
     rm = mesh_room(spec, size_m=mesh_size_m, wall_size_m=wall_size_m, order=order, progress=progress,
                    use_cache=use_cache)
