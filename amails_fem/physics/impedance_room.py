@@ -194,11 +194,10 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     snapshots: "real" (full solves at real shifts near |l|, real CG), "complex" (exact complex GMRES solves), or
     None: real above REAL_SNAPSHOT_MIN_DOFS, complex below (tiny meshes: setup-dominated, complex was faster).
     """
-    from skfem import Basis, ElementTetP1, ElementTetP2
 
     from amails_fem.mesh import mesh_room
     from amails_fem.physics.linsolve import p1_to_p2_prolongation
-    from amails_fem.physics.room import assemble_room, check_quasi_static, check_solver_options
+    from amails_fem.physics.room import assemble_room, check_quasi_static, check_solver_options, room_basis
     from amails_fem.walls import as_wall_map, check_freqs_hz
 
     check_solver_options(spec, order, tol)
@@ -220,8 +219,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     curved = rm.geometric_order == 2
     with progress.step("assembling volume and wall terms") as info:
         t0 = time.perf_counter()
-        elem = ElementTetP2() if order == 2 else ElementTetP1()
-        basis = Basis(rm.mesh, elem, intorder=None if curved else 1)  # as solve_room: affine stiffness ignores it
+        basis = room_basis(rm, order)
         A, b0, _bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
         # group walls with the same model: one S and b1 per distinct model
         groups = {}

@@ -149,6 +149,14 @@ def _half_cross_matrix(points: np.ndarray) -> np.ndarray:
     return 0.5 * np.stack([np.stack([zero, z, -y], -1), np.stack([-z, zero, x], -1), np.stack([y, -x, zero], -1)], 1)
 
 
+def room_basis(rm: RoomMesh, order: int):
+    """Lagrange P1/P2 basis on a room mesh (affine meshes: one quadrature point, the stiffness ignores it)."""
+    from skfem import Basis, ElementTetP1, ElementTetP2
+
+    elem = ElementTetP2() if order == 2 else ElementTetP1()
+    return Basis(rm.mesh, elem, intorder=None if rm.geometric_order == 2 else 1)
+
+
 def check_solver_options(spec, order: int, tol: float) -> None:
     """SpecError (before any meshing) unless spec is a room, order is 1 or 2 and 0 < tol < 1e-3."""
     if not isinstance(spec, RoomBase):
@@ -208,7 +216,6 @@ def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = No
     wall=None: perfectly conducting walls. Otherwise a wall model (amails_fem.walls) and freqs_hz, and the
     impedance-wall solver (physics/impedance_room.py) gives a complex, frequency-dependent response.
     """
-    from skfem import Basis, ElementTetP1, ElementTetP2
 
     check_solver_options(spec, order, tol)
     if wall is not None:
@@ -226,8 +233,7 @@ def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = No
     curved = rm.geometric_order == 2
     with progress.step("assembling") as info:
         t0 = time.perf_counter()
-        elem = ElementTetP2() if order == 2 else ElementTetP1()
-        basis = Basis(rm.mesh, elem, intorder=None if curved else 1)  # affine: quadrature unused by the stiffness
+        basis = room_basis(rm, order)
         A, rhs, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
         rhs, defect = make_compatible(rhs, bmass)
         timings["assembly"] = time.perf_counter() - t0
