@@ -166,44 +166,13 @@ def max_freq_hz(size_m: float, order: int) -> float:
 # ----------------------------------------------------------------------------------------------------------------
 # point location on (curved) simplex meshes, and labels
 # ----------------------------------------------------------------------------------------------------------------
-def locate(mesh, mapping, points: np.ndarray, n_candidates: int = 12, tol: float = 1e-9):
-    """Cells and reference coordinates of ``points`` (dim, n); cells = -1 outside the mesh.
+def locate(basis, points: np.ndarray, tol: float = 1e-9):
+    """Cells and reference coordinates of ``points`` (dim, n) on a (curved) simplex mesh; cells = -1 outside."""
+    from amails_fem.postprocess.probe import PointLocator
 
-    Candidates are the nearest element centroids; the (isoparametric) map is inverted by Newton's method.
-    """
-    from scipy.spatial import cKDTree
-
-    dim = points.shape[0]
-    if not hasattr(mesh, "_amails_tree"):
-        centroids = mesh.p[:, mesh.t].mean(axis=1).T
-        object.__setattr__(mesh, "_amails_tree", cKDTree(centroids))
-    tree = mesh._amails_tree
-    k = min(n_candidates, mesh.t.shape[1])
-    _, cand = tree.query(points.T, k)
-    cand = np.atleast_2d(cand.reshape(points.shape[1], k))
-    cells = -np.ones(points.shape[1], dtype=np.int64)
-    Xout = np.zeros_like(points)
-    todo = np.arange(points.shape[1])
-    for j in range(k):
-        if todo.size == 0:
-            break
-        tind = cand[todo, j]
-        x = points[:, todo][:, :, None]
-        X = np.full(x.shape, 1.0 / (dim + 1))
-        for _ in range(30):
-            F = mapping.F(X, tind)
-            invDF = mapping.invDF(X, tind)
-            dX = np.einsum("ijkl,jkl->ikl", invDF, x - F)
-            X = X + dX
-            if np.max(np.abs(dX)) < 1e-13:
-                break
-        X = X[:, :, 0]
-        inside = (X.min(axis=0) >= -tol) & (X.sum(axis=0) <= 1 + tol)
-        ok = todo[inside]
-        cells[ok] = tind[inside]
-        Xout[:, ok] = np.clip(X[:, inside], 0.0, 1.0)
-        todo = todo[~inside]
-    return cells, Xout
+    cells, X, outside = PointLocator.for_basis(basis).locate(points.T)
+    cells = np.where(outside <= tol, cells, -1)
+    return cells, np.clip(X, 0.0, 1.0)
 
 
 def guess_label(mode_field, spec, ez_frac: float, bz_frac: float, p_index: int | None = None) -> str:

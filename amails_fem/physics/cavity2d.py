@@ -197,7 +197,7 @@ class Family2DField:
         from amails_fem.physics.cavity import locate
 
         cs = self.cs
-        cells, X = locate(cs.mesh, cs.basis.mapping, pts[:2])
+        cells, X = locate(cs.basis, pts[:2])
         ok = cells >= 0
         val = np.full(pts.shape[1], np.nan)
         gr = np.full((2, pts.shape[1]), np.nan)

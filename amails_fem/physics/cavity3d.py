@@ -79,7 +79,7 @@ class NedelecField:
         from amails_fem.physics.cavity import locate
 
         b = self.s.basis
-        cells, X = locate(b.mesh, b.mapping, pts)
+        cells, X = locate(b, pts)
         out = np.full((3, pts.shape[1]), np.nan)
         ok = cells >= 0
         if ok.any():

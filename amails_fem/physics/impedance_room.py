@@ -146,7 +146,6 @@ class ImpedanceRoomResponse:
     order: int
     stats: ReducedStats
     timings_s: dict = field(default_factory=dict)
-    _locator: object = field(default=None, repr=False)
 
     def psi(self, freq_index: int) -> np.ndarray:
         """(3, N) complex potentials (m^2, per unit mu0 J) at freqs_hz[freq_index]."""
@@ -155,12 +154,10 @@ class ImpedanceRoomResponse:
     def response_matrix(self, points_m) -> np.ndarray:
         """R (n_f, N, 3, 3) complex [frequency, point, B component, polarization] in tesla per A/m^2."""
         from amails_fem.physics.room import _half_cross_matrix, points_inside
-        from amails_fem.postprocess.probe import PointLocator, gradient_matrices
+        from amails_fem.postprocess.probe import gradient_matrices
 
         pts = points_inside(self.spec, points_m)
-        if self._locator is None:
-            self._locator = PointLocator(self.basis.mesh, self.basis.mapping)
-        G = gradient_matrices(self.basis, pts, self._locator)
+        G = gradient_matrices(self.basis, pts)
         GV = np.stack([g @ self.V for g in G], axis=1)  # (N, 3, m)
         grad = np.einsum("ndm,fkm->fndk", GV, self.Y)
         return units.MU0_H_M * (grad + _half_cross_matrix(pts)[None])
@@ -278,32 +275,8 @@ def duct_wall_centre_ratio(l_over_side, *, n_cells: int = 24, order: int = 2) ->
                                    ls[None, :], tol=1e-12, rb_tol=1e-10)
     psi = np.zeros((len(ls), basis.N), complex)
     psi[:, idx] = np.einsum("nm,fm->fn", V, Y[:, 0, :])
-    pt = np.array([[0.5 - 1e-9], [0.0]])
-    out = []
-    for i in range(len(ls)):
-        gx, gy = _grad_at_2d(basis, psi[i], pt)
-        bx = -0.5 * pt[1, 0] + gx
-        by = 0.5 * pt[0, 0] + gy
-        out.append(np.sqrt(abs(bx) ** 2 + abs(by) ** 2))
-    return np.array(out)
+    from amails_fem.postprocess.probe import field_gradient
 
-
-def _grad_at_2d(basis, u, pt):
-    """Gradient of a (complex) P1/P2 field at one point of a triangle mesh."""
-    mesh = basis.mesh
-    p = mesh.p
-    t = mesh.t
-    x, y = pt[:, 0]
-    # find the element by barycentric coordinates
-    v0, v1, v2 = p[:, t[0]], p[:, t[1]], p[:, t[2]]
-    det = (v1[0] - v0[0]) * (v2[1] - v0[1]) - (v2[0] - v0[0]) * (v1[1] - v0[1])
-    l1 = ((x - v0[0]) * (v2[1] - v0[1]) - (v2[0] - v0[0]) * (y - v0[1])) / det
-    l2 = ((v1[0] - v0[0]) * (y - v0[1]) - (x - v0[0]) * (v1[1] - v0[1])) / det
-    worst = np.minimum(np.minimum(l1, l2), 1 - l1 - l2)
-    e = int(np.argmax(worst))
-    X = np.array([[l1[e]], [l2[e]]])[:, :, None]
-    g = np.zeros(2, complex)
-    for j in range(basis.Nbfun):
-        gb = basis.elem.gbasis(basis.mapping, X, j, tind=np.array([e]))[0].grad[:, 0, 0]
-        g += gb * u[basis.element_dofs[j, e]]
-    return g[0], g[1]
+    pt = np.array([[0.5 - 1e-9, 0.0]])  # centre of the x = L/2 wall
+    a = np.array([-0.5 * pt[0, 1], 0.5 * pt[0, 0]])  # J z x r / 2
+    return np.array([np.linalg.norm(np.abs(a + field_gradient(basis, psi[i], pt)[0])) for i in range(len(ls))])

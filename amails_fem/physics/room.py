@@ -40,17 +40,14 @@ class RoomResponse:
     solve: SolveStats
     timings_s: dict = field(default_factory=dict)
     compatibility_defect: float = 0.0
-    _locator: object = field(default=None, repr=False)
 
     # -- evaluation ---------------------------------------------------------------------
     def response_matrix(self, points_m) -> np.ndarray:
         """R (N, 3, 3) [point, B component, polarization component] in tesla per A/m^2."""
         pts = points_inside(self.spec, points_m)
-        from amails_fem.postprocess.probe import PointLocator, gradient_matrices
+        from amails_fem.postprocess.probe import gradient_matrices
 
-        if self._locator is None:
-            self._locator = PointLocator(self.basis.mesh, self.basis.mapping)
-        G = gradient_matrices(self.basis, pts, self._locator)
+        G = gradient_matrices(self.basis, pts)
         grad = np.stack([g @ self.psi_m.T for g in G], axis=1)  # (N, 3 comp, 3 pol)
         return units.MU0_H_M * (grad + _half_cross_matrix(pts))
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from amails_fem import units
 from amails_fem.errors import SpecError, require_positive
+from amails_fem.postprocess.probe import field_gradient
 
 
 # -- concentric shells: semi-analytic, any frequency ---------------------------------------------------------------
@@ -212,7 +213,6 @@ def thin_layer_shielding(shells, *, dim: int = 3, size_m=None, shell_size_m=None
     """
     from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, ElementTriP1, ElementTriP2, FacetBasis, \
         LinearForm
-    from amails_fem.postprocess.probe import PointLocator, gradient_matrices
     from amails_fem.progress import Progress
     from amails_fem.walls import Layer, WallStack
 
@@ -270,10 +270,6 @@ def thin_layer_shielding(shells, *, dim: int = 3, size_m=None, shell_size_m=None
     fo = FacetBasis(mesh, elem, facets=facets["outer"])
     A = (A + robin.assemble(fo)).tocsc()
     centre = np.zeros((1, dim))
-    if dim == 2:
-        loc = None
-    else:
-        loc = PointLocator(mesh, basis.mapping)
     S, ratios, pts_ratio = {}, {}, {}
     if dim == 2:
         directions = tuple(d for d in directions if d in "xy") or ("x",)
@@ -286,15 +282,10 @@ def thin_layer_shielding(shells, *, dim: int = 3, size_m=None, shell_size_m=None
             return -(k + 1) * sum(e[i] * w.n[i] for i in range(dim)) * v
 
         phi = _spd_solve(A, load.assemble(fo), dim)
-        if dim == 3:
-            G = gradient_matrices(basis, centre, loc)
-            h = -np.array([g @ phi for g in G]).ravel()
-        else:
-            h = -_grad_2d(basis, phi, np.zeros(2))
+        h = -field_gradient(basis, phi, centre)[0]
         ratios[d] = h
         if points_m is not None and dim == 3:
-            G = gradient_matrices(basis, np.atleast_2d(np.asarray(points_m, float)), loc)
-            pts_ratio[d] = -np.stack([g @ phi for g in G], axis=1)
+            pts_ratio[d] = -field_gradient(basis, phi, np.asarray(points_m, float))
         S[d] = 1.0 / float(np.linalg.norm(h))
     return ShieldingResult(shielding=S, b_centre_ratio=ratios, dofs=int(basis.N), seconds=time.perf_counter() - t0,
                            outer_radius_m=ro, stats={"taus_m": taus, "b_points_ratio": pts_ratio})
@@ -316,13 +307,6 @@ def _spd_solve(A, b, dim, tol=1e-10):
 
         raise ConvergenceError(f"shielding CG did not reach {tol:.0e} (info {info})")
     return x
-
-
-def _grad_2d(basis, u, x):
-    from amails_fem.physics.impedance_room import _grad_at_2d
-
-    g = _grad_at_2d(basis, u, np.asarray(x, float).reshape(2, 1))
-    return np.real(np.array(g))
 
 
 # -- volume mesh of a thick layer (2D cylinder, A_z formulation, any frequency): the check of the thin models ------
@@ -417,9 +401,7 @@ def shielding_volume_2d(radius_m: float, layer, freqs_hz=None, *, n_through: int
         w = 2 * np.pi * f
         Kf = (K + Rb).astype(complex) - 1j * w * units.MU0_H_M * Mm
         a = spsolve(Kf.tocsc(), b.astype(complex))
-        from amails_fem.physics.impedance_room import _grad_at_2d
-
-        gx, gy = _grad_at_2d(basis, a, np.zeros((2, 1)))
+        gx, gy = field_gradient(basis, a, np.zeros((1, 2)))[0]
         bvec = np.array([gy, -gx])  # B = curl(A z) = (dA/dy, -dA/dx)
         out.append(1.0 / np.linalg.norm(np.abs(bvec)))
     return np.array(out)

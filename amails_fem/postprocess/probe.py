@@ -15,26 +15,34 @@ from scipy.spatial import cKDTree
 
 
 class PointLocator:
-    """Find (element, reference coordinates) for points in a tetrahedral skfem mesh."""
+    """Find (element, reference coordinates) for points in a triangle or tetrahedron skfem mesh (straight or curved)."""
 
     def __init__(self, mesh, mapping):
         self.mesh = mesh
         self.mapping = mapping
-        p, t = mesh.p, mesh.t[:4]
+        dim = mesh.p.shape[0]
+        p, t = mesh.p, mesh.t[: dim + 1]
         v0 = p[:, t[0]]
-        edges = np.stack([p[:, t[i]] - v0 for i in (1, 2, 3)], axis=-1)  # (3, nel, 3): columns = edges
+        edges = np.stack([p[:, t[i]] - v0 for i in range(1, dim + 1)], axis=-1)  # (dim, nel, dim): columns = edges
         self._v0 = v0.T
-        self._inv = np.linalg.inv(np.moveaxis(edges, 0, 1))  # (nel, 3, 3)
+        self._inv = np.linalg.inv(np.moveaxis(edges, 0, 1))  # (nel, dim, dim)
         self._tree = cKDTree(p[:, t].mean(axis=1).T)
         self._affine = bool(getattr(mesh, "affine", False)) and mesh.doflocs.shape[1] == p.shape[1]
 
+    @classmethod
+    def for_basis(cls, basis) -> "PointLocator":
+        """The locator of a basis's mesh, built once and kept on the mesh."""
+        if getattr(basis.mesh, "_amails_locator", None) is None:
+            object.__setattr__(basis.mesh, "_amails_locator", cls(basis.mesh, basis.mapping))
+        return basis.mesh._amails_locator
+
     def locate(self, points: np.ndarray, k: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (cells (n,), reference coords (3, n), outside distance in barycentric units (n,))."""
+        """Points (n, dim) -> (cells (n,), reference coords (dim, n), outside distance in barycentric units (n,))."""
         pts = np.atleast_2d(points)
         k = min(k, self._inv.shape[0])
         _, cand = self._tree.query(pts, k=k)
         cand = cand.reshape(len(pts), k)
-        lam = np.einsum("nkij,nkj->nki", self._inv[cand], pts[:, None, :] - self._v0[cand])  # (n, k, 3)
+        lam = np.einsum("nkij,nkj->nki", self._inv[cand], pts[:, None, :] - self._v0[cand])  # (n, k, dim)
         worst = np.minimum(lam.min(axis=2), 1.0 - lam.sum(axis=2))  # >= 0 inside
         best = np.argmax(worst, axis=1)
         cells = cand[np.arange(len(pts)), best]
@@ -57,13 +65,19 @@ class PointLocator:
 
 
 def gradient_matrices(basis, points: np.ndarray, locator: PointLocator | None = None) -> list[csr_matrix]:
-    """Sparse (n_points x n_dofs) matrices Gx, Gy, Gz with (G_d u)_i = d u / d x_d at point i."""
-    locator = locator or PointLocator(basis.mesh, basis.mapping)
+    """Sparse (n_points x n_dofs) matrices G_d with (G_d u)_i = d u / d x_d at point i (points (n, dim))."""
+    locator = locator or PointLocator.for_basis(basis)
     cells, X, _ = locator.locate(points)
     Xq = X[:, :, None]
     n = len(cells)
     grads = np.array([basis.elem.gbasis(basis.mapping, Xq, j, tind=cells)[0].grad[:, :, 0]
-                      for j in range(basis.Nbfun)])  # (nbfun, 3, n)
+                      for j in range(basis.Nbfun)])  # (nbfun, dim, n)
     rows = np.tile(np.arange(n), basis.Nbfun)
     cols = basis.element_dofs[:, cells].reshape(-1)
-    return [coo_matrix((grads[:, d, :].reshape(-1), (rows, cols)), shape=(n, basis.N)).tocsr() for d in range(3)]
+    return [coo_matrix((grads[:, d, :].reshape(-1), (rows, cols)), shape=(n, basis.N)).tocsr()
+            for d in range(grads.shape[1])]
+
+
+def field_gradient(basis, u: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """grad u (n, dim) at points (n, dim) of a (possibly complex) finite-element field u."""
+    return np.stack([g @ u for g in gradient_matrices(basis, np.atleast_2d(points))], axis=1)
