@@ -48,7 +48,10 @@ class RoomMesh:
 
 @contextlib.contextmanager
 def gmsh_session(verbose: bool = False, threads: int = 1):
-    """An initialised gmsh with a fresh model; always finalised (gmsh is a global singleton)."""
+    """An initialised gmsh with a fresh model; always finalised (gmsh is a global singleton).
+
+    The C-level stdout is silenced unless verbose: gmsh writes to it even with General.Terminal = 0.
+    """
     import gmsh
 
     if gmsh.isInitialized():
@@ -58,7 +61,8 @@ def gmsh_session(verbose: bool = False, threads: int = 1):
         gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
         gmsh.option.setNumber("General.NumThreads", threads)
         gmsh.model.add("amails_fem")
-        yield gmsh
+        with (contextlib.nullcontext() if verbose else _quiet_stdout()):
+            yield gmsh
     finally:
         gmsh.finalize()
 
@@ -104,7 +108,7 @@ def _generate_msh(spec: RoomBase, size: float, wall: float, geometric_order: int
     """Run gmsh and write a binary .msh (physical groups only) atomically to ``path``."""
     from amails_fem.geometry.rooms import build_room
 
-    with _quiet_stdout(), gmsh_session() as gmsh:  # gmsh writes to the C stdout even with Terminal = 0
+    with gmsh_session() as gmsh:
         vol, walls = build_room(spec)
         gmsh.model.addPhysicalGroup(3, [vol], name="room")
         for name, tags in walls.items():
@@ -143,16 +147,25 @@ def _quiet_stdout():
 
 def _set_wall_refinement(gmsh, surfaces, size: float, wall: float, extent: float) -> None:
     """Size field: wall_size at the walls growing linearly to size over a distance of 3 size."""
+    refine_towards(gmsh, surfaces, 2, wall, size, 0.0, 3.0 * size if wall < size else 1e-9,
+                   sampling=int(min(400, max(20, math.ceil(2 * extent / wall)))))
+
+
+def refine_towards(gmsh, tags, tag_dim: int, size_near: float, size_far: float, dist_near: float, dist_far: float,
+                   sampling: int | None = None) -> None:
+    """Background size field: size_near within dist_near of the given surfaces (tag_dim 2) or curves
+    (tag_dim 1), growing linearly to size_far at dist_far (m); sizes from points and curvature switched off."""
     fields = gmsh.model.mesh.field
     dist = fields.add("Distance")
-    fields.setNumbers(dist, "SurfacesList", surfaces)
-    fields.setNumber(dist, "Sampling", int(min(400, max(20, math.ceil(2 * extent / wall)))))
+    fields.setNumbers(dist, "SurfacesList" if tag_dim == 2 else "CurvesList", list(tags))
+    if sampling is not None:
+        fields.setNumber(dist, "Sampling", sampling)
     thr = fields.add("Threshold")
     fields.setNumber(thr, "InField", dist)
-    fields.setNumber(thr, "SizeMin", wall)
-    fields.setNumber(thr, "SizeMax", size)
-    fields.setNumber(thr, "DistMin", 0.0)
-    fields.setNumber(thr, "DistMax", 3.0 * size if wall < size else 1e-9)
+    fields.setNumber(thr, "SizeMin", size_near)
+    fields.setNumber(thr, "SizeMax", size_far)
+    fields.setNumber(thr, "DistMin", dist_near)
+    fields.setNumber(thr, "DistMax", dist_far)
     fields.setAsBackgroundMesh(thr)
     for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
         gmsh.option.setNumber(option, 0)
@@ -166,49 +179,55 @@ def read_msh(path, wall_names=()) -> tuple[object, dict]:
 
 
 def meshio_to_skfem(m, wall_names=()) -> tuple[object, dict]:
-    """Convert a meshio mesh (tetra or tetra10 + tagged triangles) to (skfem mesh, named wall facets)."""
-    from skfem import MeshTet1, MeshTet2
+    """Convert a meshio mesh to (skfem mesh, {boundary name: facet indices}).
+
+    3D: tetra or tetra10 with tagged triangles; 2D: triangles with tagged lines (points' z dropped).
+    """
+    from skfem import MeshTet1, MeshTet2, MeshTri1
 
     cells = m.cells_dict
+    vertex_ids = None
     if "tetra10" in cells:
         skmesh = MeshTet2(np.ascontiguousarray(m.points.T), np.ascontiguousarray(cells["tetra10"].T))
+        # skfem renumbers the vertices of a 10-node mesh to 0..nv-1 in sorted order of the input indices
+        vertex_ids = np.unique(cells["tetra10"][:, :4])
     elif "tetra" in cells:
         skmesh = MeshTet1(np.ascontiguousarray(m.points.T), np.ascontiguousarray(cells["tetra"].T))
+    elif "triangle" in cells:
+        skmesh = MeshTri1(np.ascontiguousarray(m.points[:, :2].T), np.ascontiguousarray(cells["triangle"].T))
     else:
-        raise ValueError(f"mesh has no tetrahedra (cells: {sorted(cells)})")
+        raise ValueError(f"mesh has no tetrahedra or triangles (cells: {sorted(cells)})")
     fast_topology(skmesh)
-    tri_type = "triangle6" if "triangle6" in cells else "triangle"
-    # skfem renumbers the vertices of a 10-node mesh to 0..nv-1 in sorted order of the input indices
-    vertex_ids = np.unique(cells["tetra10"][:, :4]) if "tetra10" in cells else None
-    walls = _named_facets(skmesh, m, tri_type, vertex_ids)
+    walls = _named_facets(skmesh, m, vertex_ids)
     missing = [n for n in wall_names if n not in walls]
     if missing:
         raise ValueError(f"mesh lacks named walls {missing}")
     return skmesh, walls
 
 
-def _named_facets(skmesh, m, tri_type: str, vertex_ids=None) -> dict:
-    """Match tagged boundary triangles to skfem facets with packed sorted-vertex keys."""
-    names = {int(tag): name for name, (tag, dim) in m.field_data.items() if dim == 2}
-    tris, tags = [], []
+def _named_facets(skmesh, m, vertex_ids=None) -> dict:
+    """Match tagged boundary cells (triangles in 3D, lines in 2D) to skfem facets by packed sorted-vertex keys."""
+    dim = skmesh.p.shape[0]
+    facet_types = {3: ("triangle", "triangle6"), 2: ("line", "line3")}[dim]
+    names = {int(tag): name for name, (tag, d) in m.field_data.items() if d == dim - 1}
+    rows, tags = [], []
     for block, data in zip(m.cells, m.cell_data["gmsh:physical"]):
-        if block.type == tri_type:
-            tris.append(block.data[:, :3])
+        if block.type in facet_types:
+            rows.append(block.data[:, :dim])
             tags.append(data)
-    if not tris:
+    if not rows:
         return {}
-    tris, tags = np.concatenate(tris), np.concatenate(tags)
+    rows, tags = np.concatenate(rows), np.concatenate(tags)
     if vertex_ids is not None:
-        tris = np.searchsorted(vertex_ids, tris)
+        rows = np.searchsorted(vertex_ids, rows)
     nv = skmesh.p.shape[1]
     facet_keys = _pack(np.sort(skmesh.facets.T, axis=1), nv)
     order = np.argsort(facet_keys)
-    tri_keys = _pack(np.sort(tris, axis=1), nv)
-    pos = np.searchsorted(facet_keys[order], tri_keys)
-    pos = np.clip(pos, 0, len(order) - 1)
-    found = facet_keys[order][pos] == tri_keys
+    keys = _pack(np.sort(rows, axis=1), nv)
+    pos = np.clip(np.searchsorted(facet_keys[order], keys), 0, len(order) - 1)
+    found = facet_keys[order][pos] == keys
     if not np.all(found):
-        raise ValueError(f"{np.count_nonzero(~found)} boundary triangles do not match mesh facets")
+        raise ValueError(f"{np.count_nonzero(~found)} tagged boundary cells do not match mesh facets")
     facets = order[pos]
     return {names[t]: np.sort(facets[tags == t]) for t in np.unique(tags) if t in names}
 
@@ -219,20 +238,22 @@ def fast_topology(skmesh) -> None:
     Same result as skfem's Mesh.build_entities (lexicographically sorted entities), without its
     np.unique(axis=1), which dominated the topology time (perf-notes.md).
     """
-    t = skmesh.t[:4]
+    t = skmesh.t[: skmesh.p.shape[0] + 1]
     nv = int(t.max()) + 1
     refdom = skmesh.elem.refdom
     for name, local in (("facets", refdom.facets), ("edges", refdom.edges)):
+        if local is None:  # triangles: the facets are the edges
+            continue
         rows = np.sort(np.hstack([t[list(ix)] for ix in local]), axis=0).T  # (n_local * nel, k)
-        keys = _pack(np.pad(rows, ((0, 0), (3 - rows.shape[1], 0))), nv)
+        keys = _pack(rows, nv)
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         setattr(skmesh, f"_{name}", np.ascontiguousarray(rows[first].T))
         setattr(skmesh, "_t2f" if name == "facets" else "_t2e", inverse.reshape(len(local), t.shape[1]).astype(np.int64))
 
 
 def _pack(rows: np.ndarray, n_vertices: int) -> np.ndarray:
-    """Pack sorted (n, 3) vertex triples (indices < n_vertices) into unique int64 keys."""
-    rows = rows.astype(np.int64)
+    """Pack sorted (n, 2) or (n, 3) vertex tuples (indices < n_vertices) into unique int64 keys."""
+    rows = np.pad(rows.astype(np.int64), ((0, 0), (3 - rows.shape[1], 0)))
     bits = max(1, int(n_vertices).bit_length())
     if 3 * bits > 63:
         raise ValueError("mesh too large for packed facet keys")

@@ -111,10 +111,8 @@ class ShieldingResult:
 
 def _shells_mesh(shells, outer_radius_m, size_m, shell_size_m, dim):
     """gmsh mesh of nested closed shells inside an outer sphere/circle; returns (skfem mesh, {name: facets})."""
-    import meshio
-
     from amails_fem.io import atomic_path, cache_dir, content_hash
-    from amails_fem.mesh import gmsh_session, meshio_to_skfem
+    from amails_fem.mesh import gmsh_session, read_msh, refine_towards
 
     key = content_hash({"shells": shells, "ro": outer_radius_m, "h": size_m, "hs": shell_size_m, "dim": dim, "v": 1})
     path = cache_dir("meshes") / f"shells{dim}d_{key}.msh"
@@ -159,47 +157,13 @@ def _shells_mesh(shells, outer_radius_m, size_m, shell_size_m, dim):
             for nm, ts in groups.items():
                 if ts:
                     gmsh.model.addPhysicalGroup(dim - 1, ts, name=nm)
-            fields = gmsh.model.mesh.field
-            dist = fields.add("Distance")
-            fields.setNumbers(dist, "SurfacesList" if dim == 3 else "CurvesList",
-                              [s for nm in names for s in groups[nm]])
-            thr = fields.add("Threshold")
-            fields.setNumber(thr, "InField", dist)
-            fields.setNumber(thr, "SizeMin", shell_size_m)
-            fields.setNumber(thr, "SizeMax", size_m)
-            fields.setNumber(thr, "DistMin", 0.0)
-            fields.setNumber(thr, "DistMax", 4 * size_m)
-            fields.setAsBackgroundMesh(thr)
-            for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints",
-                           "Mesh.MeshSizeFromCurvature"):
-                gmsh.option.setNumber(option, 0)
+            refine_towards(gmsh, [s for nm in names for s in groups[nm]], dim - 1, shell_size_m, size_m, 0.0,
+                           4 * size_m)
             gmsh.model.mesh.generate(dim)
             gmsh.option.setNumber("Mesh.Binary", 1)
             with atomic_path(path) as tmp:
                 gmsh.write(str(tmp))
-    m = meshio.read(path)
-    if dim == 2:
-        from skfem import MeshTri
-
-        tri = m.cells_dict["triangle"]
-        mesh = MeshTri(np.ascontiguousarray(m.points[:, :2].T), np.ascontiguousarray(tri.T))
-        facets = _named_edges(mesh, m)
-        return mesh, facets
-    return meshio_to_skfem(m, names + ["outer"])
-
-
-def _named_edges(mesh, m):
-    """{name: facet indices} for tagged lines of a 2D gmsh mesh."""
-    names = {int(tag): name for name, (tag, d) in m.field_data.items() if d == 1}
-    key = {tuple(sorted(e)): i for i, e in enumerate(mesh.facets.T)}
-    out = {}
-    for block, data in zip(m.cells, m.cell_data["gmsh:physical"]):
-        if block.type != "line":
-            continue
-        for e, tag in zip(block.data, data):
-            if int(tag) in names:
-                out.setdefault(names[int(tag)], []).append(key[tuple(sorted(e))])
-    return {k: np.array(sorted(v)) for k, v in out.items()}
+    return read_msh(path, names + ["outer"])
 
 
 def thin_layer_shielding(shells, *, dim: int = 3, size_m=None, shell_size_m=None, outer_factor: float = 3.0,
@@ -315,11 +279,11 @@ def shielding_volume_2d(radius_m: float, layer, freqs_hz=None, *, n_through: int
     thickness: -div(1/mu grad A) - i omega sigma A = 0, B = curl(A z); far field A -> B0 x (Robin, exact for a
     dipole). freqs_hz None: static. Returns (n_f,) S = B0 / |B(centre)|.
     """
-    from skfem import Basis, BilinearForm, ElementTriP2, FacetBasis, LinearForm, MeshTri
+    from skfem import Basis, BilinearForm, ElementTriP2, FacetBasis, LinearForm
     from scipy.sparse.linalg import spsolve
 
     from amails_fem.io import atomic_path, cache_dir, content_hash
-    from amails_fem.mesh import gmsh_session
+    from amails_fem.mesh import gmsh_session, meshio_to_skfem, refine_towards
 
     import meshio
 
@@ -345,30 +309,15 @@ def shielding_volume_2d(radius_m: float, layer, freqs_hz=None, *, n_through: int
                 bb = gmsh.model.getBoundingBox(1, c)
                 if abs(bb[3] - ro) < 1e-6 * ro:
                     gmsh.model.addPhysicalGroup(1, [c], name="outer")
-            h_layer = t / n_through
-            f = gmsh.model.mesh.field
-            dist = f.add("Distance")
-            f.setNumbers(dist, "CurvesList", [c for c in curves if gmsh.model.getBoundingBox(1, c)[3] < ro * 0.99])
-            thr = f.add("Threshold")
-            f.setNumber(thr, "InField", dist)
-            f.setNumber(thr, "SizeMin", h_layer)
-            f.setNumber(thr, "SizeMax", R / 3)
-            f.setNumber(thr, "DistMin", t)
-            f.setNumber(thr, "DistMax", R)
-            f.setAsBackgroundMesh(thr)
-            for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints",
-                           "Mesh.MeshSizeFromCurvature"):
-                gmsh.option.setNumber(option, 0)
+            layer_curves = [c for c in curves if gmsh.model.getBoundingBox(1, c)[3] < ro * 0.99]
+            refine_towards(gmsh, layer_curves, 1, t / n_through, R / 3, t, R)
             gmsh.model.mesh.generate(2)
             with atomic_path(path) as tmp:
                 gmsh.write(str(tmp))
-    m = meshio.read(path)
-    tri = m.cells_dict["triangle"]
-    mesh = MeshTri(np.ascontiguousarray(m.points[:, :2].T), np.ascontiguousarray(tri.T))
+    m = meshio.read(path, file_format="gmsh")
+    mesh, facets = meshio_to_skfem(m, ["outer"])
     tags = np.concatenate([d for b, d in zip(m.cells, m.cell_data["gmsh:physical"]) if b.type == "triangle"])
-    layer_tag = m.field_data["layer"][0]
-    in_layer = tags == layer_tag
-    facets = _named_edges(mesh, m)
+    in_layer = tags == m.field_data["layer"][0]
     basis = Basis(mesh, ElementTriP2(), intorder=4)
     nu = np.where(in_layer, 1.0 / layer.mu_r, 1.0)  # 1/mu_r per element
     sig = np.where(in_layer, layer.sigma_s_m, 0.0)
