@@ -277,13 +277,13 @@ def test_thin_layer_models_against_a_volume_mesh_of_the_layer():
 
 # -- QEMD magnetic current ----------------------------------------------------------------------------------------
 def test_magnetic_current_in_non_permeable_room_is_uniform_and_exact():
-    from amails_fem.physics.magnetic_current import QEMDCouplings, room_magnetic_response, uniform_field_t
+    from amails_fem.physics.magnetic_current import QEMDCouplings, room_magnetic_response
 
     pts = np.array([[0.9, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, -0.9, 0.9]])
     resp = room_magnetic_response(box_room(2, 2, 2), W.WallStack((W.aluminium(10e-3),)), pts)
     assert np.array_equal(resp.ratio, np.broadcast_to(np.eye(3), (3, 3, 3)))
     c = QEMDCouplings.case_ii(1e-10, 0.3)
-    assert np.isclose(uniform_field_t(c.eps_m), 1e-10 * np.sqrt(0.7 * 2 * MU0 * units.rho_j_m3()))
+    assert np.isclose(units.b_uniform_magnetic_current_t(c.eps_m), 1e-10 * np.sqrt(0.7 * 2 * MU0 * units.rho_j_m3()))
     with pytest.raises(SpecError, match="x"):
         QEMDCouplings.case_ii(1e-10, 1.5)
 

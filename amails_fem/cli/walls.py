@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem.errors import SpecError
+from amails_fem.units import MU0_H_M
 
 
 def register(subparsers) -> None:
@@ -148,7 +149,7 @@ def _plots(out, freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, ma
     files = []
     out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    mu0 = 1.25663706212e-6
+    mu0 = MU0_H_M
     L = spec.size_m
     for i in range(b_real.shape[1]):
         line, = ax[0].semilogx(freqs, np.linalg.norm(np.abs(b_real[:, i]), axis=-1) / (mu0 * L), lw=1)

@@ -148,6 +148,13 @@ def check_n_modes(n_modes) -> int:
     return int(n_modes)
 
 
+def check_near_hz(near_hz, size_m: float, order: int) -> None:
+    """SpecError when near_hz is above what a mesh of size_m at this order resolves (max_freq_hz)."""
+    if near_hz is not None and near_hz > max_freq_hz(size_m, order):
+        raise SpecError(f"near_hz must be at most {max_freq_hz(size_m, order):.4g} Hz for mesh size "
+                        f"{size_m:.3g} m at order {order} (finer mesh for higher modes); got {near_hz:.4g}")
+
+
 def check_near(modes, near_hz: float, window: float) -> None:
     """Raise SpecError when no mode lies within ``window`` (relative) of ``near_hz``."""
     best = min(modes, key=lambda m: abs(m.freq_hz - near_hz))

@@ -269,7 +269,7 @@ def _combine(tm, te, tem, h, n_modes, near_k):
 def cross_section_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: int = 2,
                         size_m: float | None = None, progress=None):
     """Modes of a z-invariant cavity from the 2D TM/TE/TEM families (see module doc), sorted by frequency."""
-    from amails_fem.physics.cavity import CavityMode, check_n_modes, guess_label, max_freq_hz
+    from amails_fem.physics.cavity import CavityMode, check_n_modes, check_near_hz, guess_label
     from amails_fem.progress import QUIET
 
     progress = progress or QUIET
@@ -279,9 +279,7 @@ def cross_section_modes(spec, n_modes: int = 6, near_hz: float | None = None, or
     with progress.step("cross-section mesh and matrices") as info:
         cs = CrossSection(spec, order=order, size_m=size_m)
         info["note"] = f"{cs.n_dofs} DOFs, P{order}, h = {cs.size_m:.3g} m"
-    if near_hz is not None and near_hz > max_freq_hz(cs.size_m, order):
-        raise SpecError(f"near_hz must be at most {max_freq_hz(cs.size_m, order):.4g} Hz for mesh size "
-                        f"{cs.size_m:.3g} m at order {order} (finer mesh for higher modes); got {near_hz:.4g}")
+    check_near_hz(near_hz, cs.size_m, order)
     near_k = None if near_hz is None else 2 * math.pi * near_hz / C_M_S
     tems = cs.tem_potentials()
     n2 = n_modes + 4

@@ -232,8 +232,7 @@ def nedelec_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: i
     """Cavity modes from the 3D Nedelec solver (degree ``order``), lowest ``n_modes`` or nearest ``near_hz``."""
     import math
 
-    from amails_fem.errors import SpecError
-    from amails_fem.physics.cavity import CavityMode, check_n_modes, guess_label, max_freq_hz
+    from amails_fem.physics.cavity import CavityMode, check_n_modes, check_near_hz, guess_label
     from amails_fem.progress import QUIET
     from amails_fem.units import C_M_S
 
@@ -246,9 +245,7 @@ def nedelec_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: i
     with progress.step("3D curved mesh and Nedelec assembly") as info:
         solver = NedelecSolver(spec, order=order, size_m=size_m)
         info["note"] = f"{solver.n_dofs} DOFs, degree {order}, {solver.mesh.t.shape[1]} tets, h = {solver.size_m:.3g} m"
-    if near_hz is not None and near_hz > max_freq_hz(solver.size_m, order):
-        raise SpecError(f"near_hz must be at most {max_freq_hz(solver.size_m, order):.4g} Hz for mesh size "
-                        f"{solver.size_m:.3g} m at order {order} (finer mesh for higher modes); got {near_hz:.4g}")
+    check_near_hz(near_hz, solver.size_m, order)
     sigma = None if near_hz is None else (2 * math.pi * near_hz / C_M_S) ** 2
     with progress.step("shift-invert Lanczos (splu MMD_AT_PLUS_A)") as info:
         lam, X, res, n_grad = solver.solve(n_modes, sigma=sigma, lowest=near_hz is None)

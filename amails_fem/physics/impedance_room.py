@@ -29,7 +29,6 @@ complex solve. The reduced-basis machinery is physics/frequency_grid.py.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -193,7 +192,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     """
 
     from amails_fem.mesh import mesh_room
-    from amails_fem.physics.linsolve import p1_to_p2_prolongation
+    from amails_fem.physics.linsolve import make_compatible, p1_to_p2_prolongation
     from amails_fem.physics.room import assemble_room, check_quasi_static, check_solver_options, room_basis
     from amails_fem.walls import as_wall_map, check_freqs_hz
 
@@ -201,12 +200,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     if freqs_hz is None:
         raise SpecError("freqs_hz is required with a wall model (e.g. np.geomspace(1, 500, 50))")
     freqs = check_freqs_hz(freqs_hz)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kl = max(check_quasi_static(float(f), spec.extent_m) for f in freqs)
-    if kl > 0.01:
-        warnings.warn(f"2 pi f L / c = {kl:.3g} > 0.01 at f = {freqs.max():g} Hz: outside the quasi-static regime",
-                      RuntimeWarning, stacklevel=2)
+    check_quasi_static(float(freqs.max()), spec.extent_m)  # warns above 0.01 (2 pi f L / c grows with f)
     walls = as_wall_map(wall, spec.wall_names)
     lengths = {name: model.impedance_length_m(freqs) for name, model in walls.items()}
     progress = progress or Progress(quiet=quiet)
@@ -217,7 +211,8 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     with progress.step("assembling volume and wall terms") as info:
         t0 = time.perf_counter()
         basis = room_basis(rm, order)
-        A, b0, _bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
+        A, b0, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
+        b0, _defect = make_compatible(b0, bmass)  # the wall loads b1 sum to zero exactly (grad_s 1 = 0)
         # group walls with the same model: one S and b1 per distinct model
         groups = {}
         for name, model in walls.items():

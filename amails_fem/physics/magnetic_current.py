@@ -50,14 +50,9 @@ class QEMDCouplings:
         return cls(float(eps) * math.sqrt(x), float(eps) * math.sqrt(1.0 - x), "II")
 
 
-def uniform_field_t(eps_m: float, rho_gev_cm3: float = units.RHO_DM_GEV_CM3) -> float:
-    """|B_m| = eps_m sqrt(2 mu0 rho) in tesla (free space, and inside any non-permeable conducting room)."""
-    return units.b_uniform_magnetic_current_t(eps_m, rho_gev_cm3)
-
-
 def magnetic_current_a_m2(eps_m: float, freq_hz: float, rho_gev_cm3: float = units.RHO_DM_GEV_CM3) -> complex:
     """j_m (T/s) with B_m = j_m / (i omega): j_m = i omega |B_m|."""
-    return 1j * 2 * np.pi * freq_hz * uniform_field_t(eps_m, rho_gev_cm3)
+    return 1j * 2 * np.pi * freq_hz * units.b_uniform_magnetic_current_t(eps_m, rho_gev_cm3)
 
 
 @dataclass
@@ -116,7 +111,7 @@ def combined_signal(couplings: QEMDCouplings, b_electric_t, b_magnetic_ratio, po
 
     p = unit_polarization(polarization)
     be = couplings.eps_e * np.asarray(b_electric_t)
-    bm = -1j * uniform_field_t(couplings.eps_m, rho_gev_cm3) * (np.asarray(b_magnetic_ratio) @ p)
+    bm = -1j * units.b_uniform_magnetic_current_t(couplings.eps_m, rho_gev_cm3) * (np.asarray(b_magnetic_ratio) @ p)
     bm = np.broadcast_to(bm, be.shape)
     out = {"electric_t": be, "magnetic_t": bm}
     if couplings.case == "I":
