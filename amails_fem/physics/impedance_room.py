@@ -191,9 +191,8 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     None: real above REAL_SNAPSHOT_MIN_DOFS, complex below (tiny meshes: setup-dominated, complex was faster).
     """
 
-    from amails_fem.mesh import mesh_room
-    from amails_fem.physics.linsolve import make_compatible, p1_to_p2_prolongation
-    from amails_fem.physics.room import assemble_room, check_quasi_static, check_solver_options, room_basis
+    from amails_fem.physics.linsolve import p1_to_p2_prolongation
+    from amails_fem.physics.room import check_quasi_static, check_solver_options, mesh_and_assemble
     from amails_fem.walls import as_wall_map, check_freqs_hz
 
     check_solver_options(spec, order, tol)
@@ -204,15 +203,11 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     walls = as_wall_map(wall, spec.wall_names)
     lengths = {name: model.impedance_length_m(freqs) for name, model in walls.items()}
     progress = progress or Progress(quiet=quiet)
-    rm = mesh_room(spec, size_m=mesh_size_m, wall_size_m=wall_size_m, order=order, progress=progress,
-                   use_cache=use_cache)
-    timings = {"mesh": rm.seconds}
+    # the wall loads b1 below sum to zero exactly (grad_s 1 = 0): only b0 needs the compatibility projection
+    rm, basis, A, b0, _defect, timings = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
     curved = rm.geometric_order == 2
-    with progress.step("assembling volume and wall terms") as info:
+    with progress.step("assembling wall terms") as info:
         t0 = time.perf_counter()
-        basis = room_basis(rm, order)
-        A, b0, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
-        b0, _defect = make_compatible(b0, bmass)  # the wall loads b1 sum to zero exactly (grad_s 1 = 0)
         # group walls with the same model: one S and b1 per distinct model
         groups = {}
         for name, model in walls.items():
@@ -225,8 +220,8 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
             S_list.append(S)
             b1_list.append(b1)
             l_rows.append(lengths[names[0]])
-        timings["assembly"] = time.perf_counter() - t0
-        info["note"] = f"{basis.N} DOFs (P{order}), {len(S_list)} wall model(s)"
+        timings["assembly"] += time.perf_counter() - t0
+        info["note"] = f"{len(S_list)} wall model(s)"
     pin = int(basis.nodal_dofs[0, 0])
     keep = np.ones(basis.N, bool)
     keep[pin] = False

@@ -146,6 +146,21 @@ def _half_cross_matrix(points: np.ndarray) -> np.ndarray:
     return 0.5 * np.stack([np.stack([zero, z, -y], -1), np.stack([-z, zero, x], -1), np.stack([y, -x, zero], -1)], 1)
 
 
+def mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache):
+    """Mesh the room, build the basis, assemble A and the compatible Neumann data (3, N); time each stage."""
+    rm = mesh_room(spec, size_m=mesh_size_m, wall_size_m=wall_size_m, order=order, progress=progress,
+                   use_cache=use_cache)
+    timings = {"mesh": rm.seconds}
+    with progress.step("assembling") as info:
+        t0 = time.perf_counter()
+        basis = room_basis(rm, order)
+        A, rhs, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, rm.geometric_order == 2)
+        rhs, defect = make_compatible(rhs, bmass)
+        timings["assembly"] = time.perf_counter() - t0
+        info["note"] = f"{basis.N} DOFs (P{order})"
+    return rm, basis, A, rhs, defect, timings
+
+
 def room_basis(rm: RoomMesh, order: int):
     """Lagrange P1/P2 basis on a room mesh (affine meshes: one quadrature point, the stiffness ignores it)."""
     from skfem import Basis, ElementTetP1, ElementTetP2
@@ -224,17 +239,7 @@ def solve_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = No
     if preconditioner not in ("auto", "sa"):
         raise SpecError(f"preconditioner must be 'auto' or 'sa'; got {preconditioner!r}")
     progress = progress or Progress(quiet=quiet)
-    rm = mesh_room(spec, size_m=mesh_size_m, wall_size_m=wall_size_m, order=order, progress=progress,
-                   use_cache=use_cache)
-    timings = {"mesh": rm.seconds}
-    curved = rm.geometric_order == 2
-    with progress.step("assembling") as info:
-        t0 = time.perf_counter()
-        basis = room_basis(rm, order)
-        A, rhs, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved)
-        rhs, defect = make_compatible(rhs, bmass)
-        timings["assembly"] = time.perf_counter() - t0
-        info["note"] = f"{basis.N} DOFs (P{order})"
+    rm, basis, A, rhs, defect, timings = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
     with progress.step("solving 3 polarizations (one matrix, one preconditioner)"):
         P = p1_to_p2_prolongation(basis) if order == 2 and preconditioner == "auto" else None
         psi, stats = solve_neumann(A, rhs, P=P, pin=int(basis.nodal_dofs[0, 0]), tol=tol, progress=progress)
