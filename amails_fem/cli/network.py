@@ -66,7 +66,9 @@ def _setup(args):
 
     progress = Progress(quiet=args.quiet)
     net = load_network(args.network)  # SpecError before any meshing
-    resp = solve_network_rooms(net, order=args.order, mesh_size_m=args.mesh_size, progress=progress)
+    resp = getattr(args, "responses", None)  # run_chain solves the rooms once for all three commands
+    if resp is None:
+        resp = solve_network_rooms(net, order=args.order, mesh_size_m=args.mesh_size, progress=progress)
     return net, resp, progress
 
 
@@ -248,11 +250,20 @@ def run_chain(out_dir, *, quiet: bool = False, mesh_size_m: float = 0.25, durati
     q = ["--quiet"] if quiet else []
     m = ["--mesh-size", str(mesh_size_m)]
     parser = build_parser()
+    responses = None
     for argv in (["place", "--out", str(out / "placement")],
                  ["templates", "--out", str(out / "templates.h5")],
                  ["correlate", "--simulate", "--duration", str(duration_s), "--fs", str(fs_hz),
                   "--out", str(out / "correlate")]):
         args = parser.parse_args(argv + m + q)
+        if responses is None:
+            from amails_fem.network.response import solve_network_rooms
+            from amails_fem.network.sensors import load_network
+            from amails_fem.progress import Progress
+
+            responses = solve_network_rooms(load_network(args.network), order=args.order, mesh_size_m=args.mesh_size,
+                                            progress=Progress(quiet=quiet))
+        args.responses = responses
         rc = args.func(args)
         if rc:
             return rc
