@@ -357,8 +357,3 @@ def tail_ratio(snr, cut: float = 3.0) -> float:
     """Asymmetry of an SNR distribution: count(SNR > cut) / count(SNR < -cut) (1 for a symmetric law)."""
     snr = np.asarray(snr)
     return float(np.sum(snr > cut) / max(np.sum(snr < -cut), 1))
-
-
-def _skew(x) -> float:
-    x = np.asarray(x, float)
-    return float(np.mean((x - x.mean()) ** 3) / np.std(x) ** 3)

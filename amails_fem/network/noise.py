@@ -104,13 +104,6 @@ def efficiency(v, s, sigma) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def eps_for_snr(snr: float, t_obs_s: float, eta_hz) -> np.ndarray:
-    """Kinetic mixing giving an expected SNR ``snr``: eps = sqrt(snr / ((T/2) eta))."""
-    eta = np.asarray(eta_hz, float)
-    with np.errstate(divide="ignore"):
-        return np.sqrt(snr / (0.5 * t_obs_s * eta))
-
-
 def compare_statistics(network, templates_at_f, freq_hz: float) -> dict:
     """Efficiency eta (Hz) of plain, template, optimal and full statistics at one frequency, for templates (n, 3)."""
     s = signal_covariance(np.asarray(templates_at_f))

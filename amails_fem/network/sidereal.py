@@ -114,10 +114,3 @@ def signal_timeseries(lab_t_sensor, site, polarization, freq_hz: float, unix_s, 
     t = np.atleast_1d(np.asarray(unix_s, float))
     p = lab_polarization(site, polarization, t)
     return eps * np.real((p @ np.asarray(lab_t_sensor, complex)) * np.exp(-2j * np.pi * freq_hz * (t - t[0])))
-
-
-def polarization_average_csd(a_i, a_j=None) -> np.ndarray:
-    """Expected cross-spectrum over an isotropic polarization (E[P P^dagger] = I/3): (1/3) sum_K a_iK conj(a_jK)."""
-    a_i = np.asarray(a_i)
-    a_j = a_i if a_j is None else np.asarray(a_j)
-    return np.sum(a_i * np.conj(a_j), axis=-1) / 3.0

@@ -326,8 +326,3 @@ def _residuals(cs, tm_l, tm_v, te_l, te_v):
         r = cs.K @ u - te_l[i] * (cs.M @ u)
         out[("TE", i)] = float(np.linalg.norm(r) / max(np.linalg.norm(cs.K @ u), 1e-300))
     return out
-
-
-def te_integrand_check(cs: CrossSection, w: np.ndarray) -> float:
-    """int w dA / sqrt(A int w^2 dA): zero for every Neumann eigenfunction with k_c > 0 (orthogonal to constants)."""
-    return float(abs(cs.b1 @ w) / math.sqrt(cs.area_m2 * (w @ (cs.M @ w))))

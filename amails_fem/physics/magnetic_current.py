@@ -50,11 +50,6 @@ class QEMDCouplings:
         return cls(float(eps) * math.sqrt(x), float(eps) * math.sqrt(1.0 - x), "II")
 
 
-def magnetic_current_a_m2(eps_m: float, freq_hz: float, rho_gev_cm3: float = units.RHO_DM_GEV_CM3) -> complex:
-    """j_m (T/s) with B_m = j_m / (i omega): j_m = i omega |B_m|."""
-    return 1j * 2 * np.pi * freq_hz * units.b_uniform_magnetic_current_t(eps_m, rho_gev_cm3)
-
-
 @dataclass
 class MagneticResponse:
     """B/B_m (N, 3 comp, 3 pol) at points: the room's magnetic-current response tensor (real, static model)."""

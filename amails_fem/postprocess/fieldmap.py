@@ -13,7 +13,7 @@ import numpy as np
 
 from amails_fem import units
 from amails_fem.errors import SpecError
-from amails_fem.geometry.spec import AXES, BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom
+from amails_fem.geometry.spec import BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom
 
 POLARIZATIONS = ("x", "y", "z")
 
@@ -186,7 +186,3 @@ def _ellipsoid_patch(spec, s: float, n: int) -> WallPatch:
     v = -d_theta / np.linalg.norm(d_theta, axis=-1, keepdims=True)
     r_mean = float(np.mean(a))
     return WallPatch("wall", surf - s * normal, normal, u, v, np.stack([r_mean * P, r_mean * (np.pi / 2 - T)], -1), area)
-
-
-def polarization_label(k: int) -> str:
-    return f"p = {AXES[k]}"
