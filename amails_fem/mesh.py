@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,7 +35,6 @@ class RoomMesh:
     key: str
     seconds: float = 0.0
     from_cache: bool = False
-    stats: dict = field(default_factory=dict)
 
     @property
     def n_elements(self) -> int:

@@ -9,7 +9,6 @@ import math
 
 C_M_S = 299_792_458.0                 # speed of light (m/s)
 MU0_H_M = 1.25663706212e-6            # vacuum permeability (H/m), CODATA 2018
-EPS0_F_M = 1.0 / (MU0_H_M * C_M_S**2)  # vacuum permittivity (F/m)
 H_J_S = 6.62607015e-34                # Planck constant (J s)
 E_CHARGE_C = 1.602176634e-19          # elementary charge (C) = J per eV
 GEV_CM3_TO_J_M3 = 1e9 * E_CHARGE_C * 1e6  # 1 GeV/cm^3 in J/m^3

@@ -76,12 +76,6 @@ class RoomBase:
         data.pop("name")
         return content_hash({"shape": self.shape, **data})
 
-    def with_mesh(self, **changes) -> "RoomBase":
-        """A copy with some mesh options changed (size_m, wall_size_m, order)."""
-        from dataclasses import replace
-
-        return replace(self, mesh=replace(self.mesh, **changes))
-
     def default_mesh_size_m(self) -> float:
         return self.mesh.size_m if self.mesh.size_m is not None else self.size_m / 12.0
 
