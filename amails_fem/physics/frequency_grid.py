@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from amails_fem.errors import ConvergenceError
+from amails_fem.physics.linsolve import one_blas_thread
 
 DIRECT_MAX_DOFS = 30_000  # below this, full solves use a sparse LU; above, real CG (or complex GMRES) with AMG
 # real snapshot shifts tried around |l| of the chosen grid point: the one where the reduced solution is worst is solved
@@ -128,31 +129,6 @@ class _Orthonormal:
         return M
 
 
-def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
-                         progress=None, direct=None, snapshots=None, reuse_ratio=None):
-    """Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w for all f and all right-hand-side rows.
-
-    A, S_w: real symmetric (already pinned); b0, b1_w: (n_rhs, n) real; lengths: (n_walls, n_f) complex.
-    Returns (V (n, m) real orthonormal basis, Y (n_f, n_rhs, m) complex, ReducedStats).
-    Greedy: a full solve for the grid point with the largest true relative residual until all are <= rb_tol.
-    snapshots="real" (default for iterative solves): the full solve is taken at REAL lengths s_w = c |l_w(f_i)|
-    (c among SHIFT_CANDIDATES, the one where the current reduced solution's exact residual is largest), where
-    A + sum s_w S_w is symmetric positive definite: real CG with the two-level AMG preconditioner, the three
-    right-hand sides sharing it, started from the reduced solution. psi(l) is rational in l with its poles on the
-    negative real axis, so real positive shifts span the complex-l solutions (rational Krylov); the exact residual
-    still decides, and a grid point whose residual a real snapshot did not halve gets a complex solve next time.
-    snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
-    reuse_ratio: a real snapshot reuses the last AMG coarse hierarchy if its |l| is within this factor of the
-    |l| it was built for (the Gauss-Seidel smoother always uses the current matrix).
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _solve_frequency_grid(A, S_list, b0, b1_list, lengths, P=P, tol=tol, rb_tol=rb_tol,
-                                     max_full=max_full, progress=progress, direct=direct, snapshots=snapshots,
-                                     reuse_ratio=reuse_ratio)
-
-
 class _SharedPattern:
     """A + sum_w s_w S_w for real s_w on the fixed pattern of A + sum S_w: one vector operation per shift."""
 
@@ -191,8 +167,24 @@ class _SharedPattern:
         return K, sp.csr_matrix((data[self.upper], self.upper_indices, self.upper_indptr), shape=self.shape)
 
 
-def _solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P, tol, rb_tol, max_full, progress, direct,
-                          snapshots, reuse_ratio):
+@one_blas_thread
+def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
+                         progress=None, direct=None, snapshots=None, reuse_ratio=None):
+    """Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w for all f and all right-hand-side rows.
+
+    A, S_w: real symmetric (already pinned); b0, b1_w: (n_rhs, n) real; lengths: (n_walls, n_f) complex.
+    Returns (V (n, m) real orthonormal basis, Y (n_f, n_rhs, m) complex, ReducedStats).
+    Greedy: a full solve for the grid point with the largest true relative residual until all are <= rb_tol.
+    snapshots="real" (default for iterative solves): the full solve is taken at REAL lengths s_w = c |l_w(f_i)|
+    (c among SHIFT_CANDIDATES, the one where the current reduced solution's exact residual is largest), where
+    A + sum s_w S_w is symmetric positive definite: real CG with the two-level AMG preconditioner, the three
+    right-hand sides sharing it, started from the reduced solution. psi(l) is rational in l with its poles on the
+    negative real axis, so real positive shifts span the complex-l solutions (rational Krylov); the exact residual
+    still decides, and a grid point whose residual a real snapshot did not halve gets a complex solve next time.
+    snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
+    reuse_ratio: a real snapshot reuses the last AMG coarse hierarchy if its |l| is within this factor of the
+    |l| it was built for (the Gauss-Seidel smoother always uses the current matrix).
+    """
     t_start = time.perf_counter()
     n = A.shape[0]
     nw, nf = lengths.shape

@@ -85,21 +85,28 @@ def make_compatible(rhs: np.ndarray, boundary_mass: np.ndarray) -> tuple[np.ndar
     return rhs - total / boundary_mass.sum() * boundary_mass, defect
 
 
+def one_blas_thread(func):
+    """Run ``func`` with BLAS on one thread: the solvers' dense work is tiny (dot products, the coarsest AMG
+    level), and idle OpenBLAS threads spinning on a busy 2-core machine made the CG 15x slower."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@one_blas_thread
 def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None = None, pin: int = 0,
                   tol: float = 1e-10, maxiter: int = 500, progress=None) -> tuple[np.ndarray, SolveStats]:
     """Solve A x_k = rhs_k (rows of rhs compatible) with x[pin] = 0, one preconditioner for all k.
 
-    Raises ConvergenceError if a true relative residual ends above 10 x tol. BLAS is kept to one thread
-    here: the only dense work is tiny (dot products, the coarsest AMG level), and idle OpenBLAS threads
-    spinning on a busy 2-core machine made the solve 15x slower.
+    Raises ConvergenceError if a true relative residual ends above 10 x tol.
     """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _solve_neumann(A, rhs, P=P, pin=pin, tol=tol, maxiter=maxiter, progress=progress)
-
-
-def _solve_neumann(A, rhs, *, P, pin, tol, maxiter, progress):
     n = A.shape[0]
     keep = np.ones(n, dtype=bool)
     keep[pin] = False
