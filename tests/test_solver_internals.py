@@ -63,3 +63,58 @@ def test_wall_normal_residual_falls_with_refinement():
     coarse = solve_room(box_room(2, 2, 2), mesh_size_m=0.4).wall_normal_residual()
     fine = solve_room(box_room(2, 2, 2), mesh_size_m=0.2).wall_normal_residual()
     assert fine["rms"] < 0.6 * coarse["rms"] and fine["max"] < coarse["max"]
+
+
+def _shifted_system(box_mesh):
+    """The room's P2 stiffness A and the wall Laplacian S of the impedance-wall solver, pinned at DOF 0."""
+    from amails_fem.physics.impedance_room import assemble_wall_terms
+    from amails_fem.physics.linsolve import p1_to_p2_prolongation
+
+    basis, A, rhs, _ = _system(box_mesh)
+    S, _b1 = assemble_wall_terms(basis, box_mesh.mesh.boundary_facets(), 2)
+    idx = np.arange(1, basis.N)
+    return A[idx][:, idx].tocsr(), S[idx][:, idx].tocsr(), rhs[:, idx], p1_to_p2_prolongation(basis)[idx].tocsr()
+
+
+def test_shared_pattern_equals_sparse_sums(box_mesh):
+    import scipy.sparse as sp
+
+    from amails_fem.physics.frequency_grid import _SharedPattern
+
+    A, S, _, _ = _shifted_system(box_mesh)
+    outside = sp.csr_matrix(([2.0, 0.0], ([0, 5], [A.shape[0] - 1, 7])), shape=A.shape)  # not in A's pattern
+    for S_list in ([S], [S, outside + outside.T]):
+        pattern = _SharedPattern(A, S_list)
+        for shifts in ([0.3, 40.0], [7.0, 0.0]):
+            K, U = pattern.matrix(shifts[: len(S_list)], with_upper=True)
+            exact = A + sum(s * M for s, M in zip(shifts, S_list))
+            assert abs(K - exact).max() <= 1e-14 * abs(exact).max()
+            assert abs(U - sp.triu(exact, 1)).max() <= 1e-14 * abs(exact).max()
+
+
+def test_galerkin_refresh_gives_exact_coarse_operators_and_converges(box_mesh):
+    from scipy.sparse.linalg import cg
+
+    from amails_fem.physics.linsolve import _sa_solver, galerkin_refresh, two_level_preconditioner
+
+    A, S, rhs, P = _shifted_system(box_mesh)
+    Pt = P.T.tocsr()
+    ml = _sa_solver((Pt @ (A + 0.5 * S) @ P).tocsr())
+    iterations = {}
+    for s in (0.5, 300.0):  # the hierarchy built at s = 0.5, refreshed at s = 300 (and kept when fresh)
+        K = (A + s * S).tocsr()
+        Kc = (Pt @ K @ P).tocsr()
+        if s != 0.5:
+            galerkin_refresh(ml, Kc)
+        for fine, coarse in zip(ml.levels[:-1], ml.levels[1:]):
+            exact = fine.R @ fine.A @ fine.P
+            assert abs(coarse.A - exact).max() <= 1e-12 * abs(exact).max()
+        count = [0]
+        M = two_level_preconditioner(K, P, ml.aspreconditioner(cycle="V"))
+        x, _ = cg(K, rhs[0], rtol=1e-10, maxiter=200, M=M, callback=lambda _: count.__setitem__(0, count[0] + 1))
+        assert np.linalg.norm(rhs[0] - K @ x) <= 1e-9 * np.linalg.norm(rhs[0])
+        fresh = [0]
+        M = two_level_preconditioner(K, P, _sa_solver(Kc).aspreconditioner(cycle="V"))
+        cg(K, rhs[0], rtol=1e-10, maxiter=200, M=M, callback=lambda _: fresh.__setitem__(0, fresh[0] + 1))
+        iterations[s] = (count[0], fresh[0])
+    assert all(reused <= new + 2 for reused, new in iterations.values()), iterations

@@ -21,10 +21,6 @@ DIRECT_MAX_DOFS = 30_000  # below this, full solves use a sparse LU; above, real
 # real snapshot shifts tried around |l| of the chosen grid point: the one where the reduced solution is worst is solved
 SHIFT_CANDIDATES = tuple(2.0 ** (np.array([0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6]) / 2))
 STALL_LIMIT = 2  # real snapshots at a grid point that did not halve its residual before it gets a complex solve
-# reuse an AMG coarse hierarchy for real snapshots whose |l| differ by less than this factor. 1 = always rebuild:
-# measured at 89k P2 DOFs, a setup costs ~0.06 s (~4 CG iterations) while reuse across a factor 3 in |l| added
-# 3-9 iterations per right-hand side and one hierarchy for all snapshots tripled them.
-REUSE_RATIO = 1.0
 
 
 @dataclass
@@ -130,29 +126,19 @@ class _Orthonormal:
 
 
 class _SharedPattern:
-    """A + sum_w s_w S_w for real s_w on the fixed pattern of A + sum S_w: one vector operation per shift."""
+    """A + sum_w s_w S_w for real s_w on one fixed CSR pattern: one vector operation per shift."""
 
     def __init__(self, A, S_list):
-        K0 = (A + sum(S_list)).tocsr()
-        if not K0.has_sorted_indices:
-            K0.sort_indices()
+        K0 = A = _canonical(A)
+        S_list = [_canonical(S) for S in S_list]
+        pos = [_positions_in(K0, S) for S in S_list]
+        if any(p is None for p in pos):  # a wall term outside A's stored pattern: use the union of the patterns
+            K0 = _canonical(sum((_pattern(M) for M in S_list), _pattern(A)))  # all ones: nothing cancels
+            pos = [_positions_in(K0, S) for S in S_list]
         self.indices, self.indptr, self.shape = K0.indices, K0.indptr, K0.shape
-        rows = np.repeat(np.arange(K0.shape[0], dtype=np.int64), np.diff(K0.indptr))
-        keys = rows * K0.shape[1] + K0.indices
-
-        def aligned(M):
-            M = M.tocsr()
-            if M.nnz == K0.nnz and M.has_sorted_indices and np.array_equal(M.indptr, K0.indptr) \
-                    and np.array_equal(M.indices, K0.indices):  # same pattern (A): no search needed
-                return M.data.copy()
-            M = M.tocoo()
-            pos = np.searchsorted(keys, M.row.astype(np.int64) * K0.shape[1] + M.col)
-            data = np.zeros(len(keys))
-            np.add.at(data, pos, M.data)
-            return data
-
-        self.A = aligned(A)
-        self.S = [aligned(S) for S in S_list]
+        self.A = A.data.copy() if K0 is A else _positions_in(K0, A, values=True)
+        self.S = [np.bincount(p, weights=S.data, minlength=K0.nnz) for p, S in zip(pos, S_list)]
+        rows = np.repeat(np.arange(K0.shape[0]), np.diff(K0.indptr))
         upper = K0.indices > rows  # the strict upper triangle, for the Gauss-Seidel residual shortcut
         self.upper = upper
         self.upper_indices = K0.indices[upper]
@@ -167,9 +153,42 @@ class _SharedPattern:
         return K, sp.csr_matrix((data[self.upper], self.upper_indices, self.upper_indptr), shape=self.shape)
 
 
+def _canonical(M) -> sp.csr_matrix:
+    """CSR with sorted, summed indices (a copy only when M is not already so)."""
+    M = M.tocsr()
+    if not M.has_canonical_format:
+        M = M.copy()
+        M.sum_duplicates()
+    return M
+
+
+def _pattern(M) -> sp.csr_matrix:
+    """M's stored pattern with every value 1."""
+    return sp.csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape)
+
+
+def _positions_in(K, M, values=False):
+    """Where the entries of M (canonical CSR) sit in K's data array; None if M has an entry outside K's pattern.
+
+    Marker trick: K's entry numbers as values, multiplied elementwise with M's pattern (a C-level merge of the two
+    sorted rows), leave each entry of M carrying its position in K. values=True: M's data scattered onto K's pattern.
+    """
+    label = sp.csr_matrix((np.arange(1, K.nnz + 1, dtype=float), K.indices, K.indptr), shape=K.shape)
+    hit = label.multiply(_pattern(M)).tocsr()
+    if hit.nnz != M.nnz:
+        return None
+    hit.sort_indices()
+    pos = hit.data.astype(np.int64) - 1
+    if not values:
+        return pos
+    out = np.zeros(K.nnz)
+    out[pos] = M.data
+    return out
+
+
 @one_blas_thread
 def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
-                         progress=None, direct=None, snapshots=None, reuse_ratio=None):
+                         progress=None, direct=None, snapshots=None):
     """Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w for all f and all right-hand-side rows.
 
     A, S_w: real symmetric (already pinned); b0, b1_w: (n_rhs, n) real; lengths: (n_walls, n_f) complex.
@@ -182,8 +201,8 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
     negative real axis, so real positive shifts span the complex-l solutions (rational Krylov); the exact residual
     still decides, and a grid point whose residual a real snapshot did not halve gets a complex solve next time.
     snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
-    reuse_ratio: a real snapshot reuses the last AMG coarse hierarchy if its |l| is within this factor of the
-    |l| it was built for (the Gauss-Seidel smoother always uses the current matrix).
+    The snapshots share one smoothed-aggregation hierarchy (aggregates and prolongators from the first); each new
+    shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact.
     """
     t_start = time.perf_counter()
     n = A.shape[0]
@@ -216,8 +235,7 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
                   "real snapshots near |l|: CG + two-level AMG of A + sum s_w S_w")
     else:
         method = "sparse LU (complex)" if direct else "GMRES + real AMG of A + sum |l_w| S_w"
-    reuse_ratio = REUSE_RATIO if reuse_ratio is None else reuse_ratio
-    amg = {"sig": None, "coarse": None, "setups": 0, "setup_s": 0.0, "cg_s": 0.0}
+    amg = {"ml": None, "setups": 0, "setup_s": 0.0, "cg_s": 0.0}
     Pt = P.T.tocsr() if P is not None else None
     pattern = _SharedPattern(A, S_list) if snapshots == "real" else None
     coarse_pattern = []
@@ -275,21 +293,20 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
             return np.array([lu.solve(r) for r in rhs]), [1] * len(rows)
         from scipy.sparse.linalg import cg
 
-        from amails_fem.physics.linsolve import _sa_solver, two_level_preconditioner
+        from amails_fem.physics.linsolve import _sa_solver, galerkin_refresh, two_level_preconditioner
 
         t0 = time.perf_counter()
-        old = amg["sig"]
-        if old is None or np.max(np.abs(np.log(np.maximum(sig, 1e-300) / np.maximum(old, 1e-300)))) > \
-                np.log(reuse_ratio) + 1e-12:
-            if P is not None:  # Galerkin coarse operator P^T K P = P^T A P + sum s_w P^T S_w P, products made once
-                if not coarse_pattern:
-                    coarse_pattern.append(_SharedPattern((Pt @ A @ P).tocsr(), [(Pt @ S @ P).tocsr() for S in S_list]))
-                amg["coarse"] = _sa_solver(coarse_pattern[0].matrix(sig)).aspreconditioner(cycle="V")
-            else:
-                amg["coarse"] = _sa_solver(K).aspreconditioner(cycle="V")
-            amg["sig"] = sig
+        # the coarse problem: P^T K P = P^T A P + sum s_w P^T S_w P on a pattern made once (K itself without P)
+        if P is not None and not coarse_pattern:
+            coarse_pattern.append(_SharedPattern((Pt @ A @ P).tocsr(), [(Pt @ S @ P).tocsr() for S in S_list]))
+        Kc = coarse_pattern[0].matrix(sig) if P is not None else K
+        if amg["ml"] is None:  # SA aggregates and prolongators from the first snapshot, reused by all
+            amg["ml"] = _sa_solver(Kc)
             amg["setups"] += 1
-        M = two_level_preconditioner(K, P, amg["coarse"], U) if P is not None else amg["coarse"]
+        else:  # a new shift: only the Galerkin coarse operators are recomputed (exact for this K)
+            galerkin_refresh(amg["ml"], Kc)
+        coarse = amg["ml"].aspreconditioner(cycle="V")
+        M = two_level_preconditioner(K, P, coarse, U, Pt=Pt) if P is not None else coarse
         amg["setup_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         X, its = [], []
@@ -428,5 +445,6 @@ def _grow(M, col):
     out[:, m - 1] = col
     out[m - 1, :] = col
     return out
+
 
 
