@@ -46,13 +46,14 @@ MAX_GS_PASSES, GS_KEEP = 5, 0.5  # re-orthogonalise while a pass removes more th
 class _Orthonormal:
     """Incrementally orthonormalised columns (two-pass classical Gram-Schmidt); coords of every added column.
 
-    Columns live in a preallocated column-major buffer (grown by doubling), and add_many projects a whole block
-    against the existing columns with matrix-matrix products: appending with column_stack and projecting one vector
-    at a time re-read the whole basis for every vector (seconds at 3e5 DOFs).
+    Columns live in a preallocated column-major buffer (grown by doubling; np.zeros maps its pages lazily, so the
+    64 columns reserved cost nothing until used), and add_many projects a whole block against the existing columns
+    with matrix-matrix products: appending with column_stack and projecting one vector at a time re-read the whole
+    basis for every vector (seconds at 3e5 DOFs).
     """
 
     def __init__(self, n):
-        self._buf = np.zeros((n, 16), order="F")
+        self._buf = np.zeros((n, 64), order="F")
         self.k = 0
         self.coords = []  # per added column: its coordinates in Q (length at the time of adding)
 
@@ -81,7 +82,7 @@ class _Orthonormal:
             prev = norms0
             for _ in range(MAX_GS_PASSES):
                 h = self.Q.T @ C
-                C -= self.Q @ h
+                C = _gemm_update(self.Q, h, C)  # C - Q h in place
                 H += h
                 now = np.linalg.norm(C, axis=0)
                 if np.all(now > GS_KEEP * prev):
@@ -465,6 +466,13 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
                          max_relative_residual=float(est.max()), tolerance=rb_tol, method=method,
                          seconds=seconds, iterations=iterations, kinds=kinds, amg_setups=amg["setups"])
     return V, Y, stats
+
+
+def _gemm_update(Q, h, C):
+    """C - Q h, written into C (Fortran order) by one BLAS call: no temporary n x p product."""
+    from scipy.linalg.blas import dgemm
+
+    return dgemm(-1.0, Q, h, beta=1.0, c=C, overwrite_c=True)
 
 
 def _grow(M, col):
