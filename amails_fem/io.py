@@ -34,10 +34,15 @@ def _umask() -> int:
     return mask
 
 
+def json_text(data, **kwargs) -> str:
+    """JSON of ``data``; numpy scalars and arrays and paths as plain JSON values."""
+    return json.dumps(data, default=_json_default, **kwargs)
+
+
 def write_json(path, data) -> Path:
     """Write ``data`` as indented JSON atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
+        tmp.write_text(json_text(data, indent=2) + "\n")
     return Path(path)
 
 

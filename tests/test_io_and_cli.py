@@ -29,19 +29,20 @@ def test_atomic_write_leaves_nothing_on_crash(tmp_path):
 def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
     """A crash while writing walls.vtu: field.vtu is whole, walls.vtu and summary.json absent, no temp files."""
     import meshio
+    import pyvista
 
-    real_write = meshio.write
+    real_save = pyvista.UnstructuredGrid.save
     calls = []
 
-    def dying_write(path, mesh, **kw):
+    def dying_save(grid, path, *args, **kw):
         calls.append(path)
         if len(calls) == 2:  # second VTU: write half of it, then die
             with open(path, "w") as f:
                 f.write("<VTKFile half")
             raise KeyboardInterrupt
-        return real_write(path, mesh, **kw)
+        return real_save(grid, path, *args, **kw)
 
-    monkeypatch.setattr(meshio, "write", dying_write)
+    monkeypatch.setattr(pyvista.UnstructuredGrid, "save", dying_save)
     spec = tmp_path / "s.toml"
     spec.write_text("[room]\nshape = 'sphere'\nradius_m = 1.0\n[mesh]\nsize_m = 0.5\n")
     out = tmp_path / "out"
@@ -100,8 +101,16 @@ def test_room_command_writes_everything(tmp_path, capsys):
         assert pol["ratio_max_to_eq1"] == pytest.approx(pol["max_tangential_mu0JL"] * math.sqrt(3), rel=1e-9)
     import meshio
 
+    from amails_fem.postprocess.vtu import read_field_json
+
     walls = meshio.read(out / "walls.vtu")
     assert walls.points.shape == (6 * 15 * 15, 3)
+    for name in ("walls.vtu", "field.vtu"):  # the VTU files carry summary.json's provenance
+        assert read_field_json(out / name) == json.loads(json.dumps(summary["provenance"]))
+    names = read_field_json(out / "walls.vtu", "wall_names")
+    assert sorted(names) == ["ceiling", "floor", "x_max", "x_min", "y_max", "y_min"]
+    top = walls.points[walls.point_data["wall_id"] == names.index("ceiling")]
+    assert np.allclose(top[:, 2], top[0, 2]) and top[0, 2] > 0  # wall_id indexes wall_names
     assert walls.point_data["Bt_pz_T_per_A_m2"].max() == pytest.approx(
         summary["polarizations"]["z"]["max_tangential_mu0JL"] * units.MU0_H_M * 2.0, rel=1e-9)
 

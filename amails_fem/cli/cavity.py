@@ -80,7 +80,7 @@ def run_cavity(args) -> int:
     _write_csv(out / "modes.csv", rows)
     if not args.no_vtu:
         with progress.step("VTU of the mode fields"):
-            write_modes_vtu(out / "modes.vtu", spec, modes)
+            write_modes_vtu(out / "modes.vtu", spec, modes, meta)
     with progress.step("PNG of |E| on cross sections"):
         plot_modes_png(out / "modes_E.png", spec, modes)
     for r in rows:
@@ -90,12 +90,11 @@ def run_cavity(args) -> int:
     return 0
 
 
-def write_modes_vtu(path, spec, modes) -> None:
+def write_modes_vtu(path, spec, modes, provenance: dict | None = None) -> None:
     """Write every mode's E (real) and B (imaginary part, B = curl E / (i omega)) at the vertices of a linear
     tet mesh of the cavity, one point array per mode and field (opens in ParaView)."""
-    import meshio
-
     from amails_fem.geometry.cavities import default_mesh_size_m, volume_mesh
+    from amails_fem.postprocess.vtu import write_vtu
 
     mesh = volume_mesh(spec, default_mesh_size_m(spec, 3) / 1.5, order=1)
     pts = mesh.p
@@ -105,8 +104,7 @@ def write_modes_vtu(path, spec, modes) -> None:
         b = np.nan_to_num(np.imag(m.B(pts)))
         data[f"E_{i:02d}_{m.label}"] = e.T
         data[f"B_{i:02d}_{m.label}"] = b.T
-    with atomic_path(path) as tmp:
-        meshio.write(tmp, meshio.Mesh(pts.T, [("tetra", mesh.t.T)], point_data=data), file_format="vtu")
+    write_vtu(path, pts.T, "tetra", mesh.t.T, data, provenance)
 
 
 def _section_grid(spec, n=48):

@@ -64,11 +64,11 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
         response.timings_s["wall_maps"] = time.perf_counter() - t0
     with progress.step(f"writing {out}/"):
         out.mkdir(parents=True, exist_ok=True)
-        write_field_vtu(response, out / "field.vtu")
-        write_walls_vtu(wall_map, out / "walls.vtu")
+        summary = room_summary(response, wall_map, spec_file)
+        write_field_vtu(response, out / "field.vtu", summary["provenance"])
+        write_walls_vtu(wall_map, out / "walls.vtu", summary["provenance"])
         draw_net(wall_map, out / "walls_net.png")
         draw_3d(wall_map, out / "walls_3d.png")
-        summary = room_summary(response, wall_map, spec_file)
         write_json(out / "summary.json", summary)
     for name, pol in summary["polarizations"].items():
         progress.say(f"p = {name}: max tangential wall field {pol['max_tangential_mu0JL']:.4f} mu0 J L = "
