@@ -57,7 +57,6 @@ def write_field_vtu(response, path, provenance: dict | None = None):
 def write_walls_vtu(wall_map: WallMap, path, provenance: dict | None = None):
     """Wall grids as quads with B, B_n, |B_t|, |B| per polarization (T per A/m^2) and a wall id (an index into the
     list read_field_json(path, "wall_names"))."""
-
     points, quads, data, wall_id = [], [], {}, []
     offset = 0
     for w, patch in enumerate(wall_map.patches):
