@@ -108,6 +108,51 @@ def assemble_wall_terms(basis, facets: np.ndarray, intorder: int | None, source_
     return S, np.array(b1)
 
 
+def assemble_wall_terms_affine(basis, facets: np.ndarray):
+    """assemble_wall_terms for P1/P2 on straight facets of a 3D mesh, without a scikit-fem FacetBasis.
+
+    On a flat triangle the trace of a P_k tetrahedron function is the P_k triangle function of the facet's DOFs, so
+    S is the surface P_k stiffness and b1_k its load. Surface gradients of the barycentrics from the facet's metric,
+    grad_s lambda = [E1 E2] G^-1; the edge-midpoint rule is exact (integrands of degree <= 2). Measured at 3.2e5 P2
+    DOFs (39k wall facets): the FacetBasis alone took 0.22 s of the general path's 0.5 s.
+    """
+    mesh = basis.mesh
+    tri = mesh.facets[:, facets]  # (3, nf) vertex numbers
+    X = mesh.p[:, tri]  # (xyz, vertex, nf)
+    E1, E2 = X[:, 1] - X[:, 0], X[:, 2] - X[:, 0]
+    g11, g12, g22 = (E1 * E1).sum(0), (E1 * E2).sum(0), (E2 * E2).sum(0)
+    det = g11 * g22 - g12**2
+    grad_l1, grad_l2 = (g22 * E1 - g12 * E2) / det, (g11 * E2 - g12 * E1) / det
+    grad_l = np.stack([-(grad_l1 + grad_l2), grad_l1, grad_l2])  # (lambda, xyz, nf)
+    lam_q = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5]])  # (q, lambda): edge midpoints
+    wq = np.sqrt(det) / 6  # area / 3 per point
+    nv = mesh.nvertices
+    dofs = [basis.nodal_dofs[0][tri]]
+    if basis.elem.maxdeg == 1:
+        G = np.broadcast_to(grad_l[..., None], grad_l.shape + (3,))  # (basis fn, xyz, nf, q)
+    else:
+        pairs = ((0, 1), (1, 2), (0, 2))
+        vert = [(4 * lam_q[:, i] - 1)[None, None, :] * grad_l[i][..., None] for i in range(3)]
+        edge = [4 * (lam_q[:, i][None, None, :] * grad_l[j][..., None] + lam_q[:, j][None, None, :] * grad_l[i][..., None])
+                for i, j in pairs]
+        G = np.stack(vert + edge)
+        keys = mesh.edges[0].astype(np.int64) * nv + mesh.edges[1]  # sorted: scikit-fem's entities are lexicographic
+        for i, j in pairs:
+            a, b = np.minimum(tri[i], tri[j]).astype(np.int64), np.maximum(tri[i], tri[j])
+            dofs.append(basis.edge_dofs[0][np.searchsorted(keys, a * nv + b)][None])
+    dofs = np.concatenate(dofs)  # (basis fn, nf)
+    Ke = np.einsum("axfq,bxfq,f->abf", G, G, wq, optimize=True)
+    rows = np.broadcast_to(dofs[:, None, :], Ke.shape).ravel()
+    cols = np.broadcast_to(dofs[None, :, :], Ke.shape).ravel()
+    S = sp.coo_matrix((Ke.ravel(), (rows, cols)), shape=(basis.N, basis.N)).tocsr()
+    xq = np.einsum("qi,xif->xfq", lam_q, X)
+    b1 = []
+    for k in range(3):  # a_k = e_k x r / 2; grad_s v . a = grad_s v . a_t since grad_s v is tangential
+        a = 0.5 * np.cross(np.eye(3)[k], xq, axisb=0, axisc=0)
+        b1.append(np.bincount(dofs.ravel(), weights=-np.einsum("axfq,xfq,f->af", G, a, wq).ravel(), minlength=basis.N))
+    return S, np.array(b1)
+
+
 def assemble_neumann_2d(basis, facets, intorder):
     """2D duct: stiffness A and Neumann load b0 = -int v n . a, a = (-y, x)/2 (J along z)."""
     from skfem import BilinearForm, FacetBasis, LinearForm
@@ -216,7 +261,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
         for names in groups.values():
             facets = np.concatenate([rm.walls[nm] for nm in names])
             # straight facets: grad_s of P2 is P1, so order 2 is exact for S and b1 (4 gave the same to 1e-14)
-            S, b1 = assemble_wall_terms(basis, facets, None if curved else max(1, 2 * order - 2))
+            S, b1 = assemble_wall_terms(basis, facets, None) if curved else assemble_wall_terms_affine(basis, facets)
             S_list.append(S)
             b1_list.append(b1)
             l_rows.append(lengths[names[0]])
