@@ -245,7 +245,7 @@ def fast_topology(skmesh) -> None:
             continue
         rows = np.sort(np.hstack([t[list(ix)] for ix in local]), axis=0).T  # (n_local * nel, k)
         keys = _pack(rows, nv)
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         setattr(skmesh, f"_{name}", np.ascontiguousarray(rows[first].T))
         setattr(skmesh, "_t2f" if name == "facets" else "_t2e", inverse.reshape(len(local), t.shape[1]).astype(np.int64))
 

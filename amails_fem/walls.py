@@ -95,12 +95,6 @@ class Layer:
     def is_gap(self) -> bool:
         return self.sigma_s_m == 0.0 and self.mu_r == 1.0
 
-    def skin_depth_m(self, freqs_hz) -> np.ndarray:
-        """delta = sqrt(2 / (omega mu sigma)) in metres (inf for an insulator)."""
-        w = 2 * np.pi * check_freqs_hz(freqs_hz)
-        with np.errstate(divide="ignore"):
-            return np.sqrt(2.0 / (w * units.MU0_H_M * self.mu_r * self.sigma_s_m))
-
     def chain_matrix(self, freqs_hz) -> np.ndarray:
         """(n_f, 2, 2) complex T with [H_t; E_t x n](out) = T [H_t; E_t x n](in) (see module docstring)."""
         w = 2 * np.pi * check_freqs_hz(freqs_hz)
@@ -259,8 +253,6 @@ class ImpedanceLength:
     def describe(self) -> str:
         return f"{self.name or 'wall'}: impedance length {self.l_m:g} m"
 
-
-WallModel = WallStack | ImpedanceLength
 
 
 def as_wall_map(wall, wall_names) -> dict:

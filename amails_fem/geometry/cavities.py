@@ -385,7 +385,7 @@ def _elements(gmsh, dim: int, order: int):
     etype = {(2, 1): 2, (2, 2): 9, (3, 1): 4, (3, 2): 11}[(dim, order)]
     tags, coords, _ = gmsh.model.mesh.getNodes()
     coords = coords.reshape(-1, 3).T
-    etags, enodes = gmsh.model.mesh.getElementsByType(etype)
+    _, enodes = gmsh.model.mesh.getElementsByType(etype)
     nloc = {2: 3, 9: 6, 4: 4, 11: 10}[etype]
     conn = enodes.reshape(-1, nloc).T
     used, inv = np.unique(conn, return_inverse=True)

@@ -149,11 +149,6 @@ class Network:
         n = self.n_sensors
         return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
-    def room_index(self) -> np.ndarray:
-        """Index of each sensor's room in sorted(rooms)."""
-        names = sorted(self.rooms)
-        return np.array([names.index(s.room) for s in self.sensors])
-
     def with_sensors(self, sensors) -> "Network":
         """The same sites and rooms with another list of sensors (validated)."""
         return Network(self.name, self.sites, self.rooms, tuple(sensors), self.source)

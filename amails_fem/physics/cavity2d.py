@@ -236,9 +236,6 @@ class Family2DField:
             return np.array([-b * g[0] * c, -b * g[1] * c, -self.kc2 * u * s])
         return np.array([-b * g[1] * c, b * g[0] * c, 0 * u])
 
-    def signature(self, pts):
-        return self.E(pts)
-
 
 def _combine(tm, te, tem, h, n_modes, near_k):
     """All (k, kind, index, p) combinations; the n lowest (or nearest near_k) and the k below which the list is

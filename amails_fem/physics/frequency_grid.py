@@ -28,8 +28,7 @@ STALL_LIMIT = 2  # real snapshots at a grid point that did not halve its residua
 class ReducedStats:
     """What the frequency-grid solve did."""
 
-    full_solves: int
-    snapshot_freqs_hz: list
+    snapshot_points: list  # grid index of each full solve, in order
     basis_size: int
     max_relative_residual: float
     tolerance: float
@@ -37,7 +36,10 @@ class ReducedStats:
     seconds: dict = field(default_factory=dict)
     iterations: list = field(default_factory=list)
     kinds: list = field(default_factory=list)  # per full solve: "real" (snapshot at |l|) or "complex"
-    amg_setups: int = 0
+
+    @property
+    def full_solves(self) -> int:
+        return len(self.snapshot_points)
 
 
 MAX_GS_PASSES, GS_KEEP = 5, 0.5  # re-orthogonalise while a pass removes more than half (Kahan-Parlett)
@@ -243,7 +245,7 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
                   "real snapshots near |l|: CG + two-level AMG of A + sum s_w S_w")
     else:
         method = "sparse LU (complex)" if direct else "GMRES + real AMG of A + sum |l_w| S_w"
-    amg = {"ml": None, "setups": 0, "setup_s": 0.0, "cg_s": 0.0}
+    amg = {"ml": None, "setup_s": 0.0, "cg_s": 0.0}
     Pt = P.T.tocsr() if P is not None else None
     pattern = _SharedPattern(A, S_list) if snapshots == "real" else None
     coarse_pattern = []
@@ -337,7 +339,6 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
         Kc = coarse_pattern[0].matrix(sig) if P is not None else K
         if amg["ml"] is None:  # SA aggregates and prolongators from the first snapshot, reused by all
             amg["ml"] = _sa_solver(Kc)
-            amg["setups"] += 1
         else:  # a new shift: only the Galerkin coarse operators are recomputed (exact for this K)
             galerkin_refresh(amg["ml"], Kc)
         coarse = amg["ml"].aspreconditioner(cycle="V")
@@ -460,11 +461,10 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
             progress.say(f"  {kind} full solve {len(snap_idx)} at grid point {i}: basis {V.shape[1]}, "
                          f"iterations {its}, max residual {est.max():.1e}")
     seconds = {"full_solves": t_solve, "total": time.perf_counter() - t_start}
-    if amg["setups"]:
+    if amg["ml"] is not None:
         seconds.update(amg_setup=amg["setup_s"], cg=amg["cg_s"])
-    stats = ReducedStats(full_solves=len(snap_idx), snapshot_freqs_hz=snap_idx, basis_size=V.shape[1],
-                         max_relative_residual=float(est.max()), tolerance=rb_tol, method=method,
-                         seconds=seconds, iterations=iterations, kinds=kinds, amg_setups=amg["setups"])
+    stats = ReducedStats(snapshot_points=snap_idx, basis_size=V.shape[1], max_relative_residual=float(est.max()),
+                         tolerance=rb_tol, method=method, seconds=seconds, iterations=iterations, kinds=kinds)
     return V, Y, stats
 
 

@@ -47,7 +47,7 @@ REAL_SNAPSHOT_MIN_DOFS = 10_000
 
 
 # -- assembly ------------------------------------------------------------------------------------------------------
-def assemble_wall_terms(basis, facets: np.ndarray, intorder: int | None, source_dirs=None, vectorized=True):
+def assemble_wall_terms(basis, facets: np.ndarray, intorder: int | None, vectorized=True):
     """Surface Laplacian S = int grad_s u . grad_s v and loads b1_k = -int grad_s v . a_k on ``facets``.
 
     vectorized=False: scikit-fem forms (the reference the vectorized assembly was checked against, to 1e-14).

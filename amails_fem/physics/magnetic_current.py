@@ -60,7 +60,7 @@ class MagneticResponse:
     model: str
 
 
-def room_magnetic_response(room_spec, stack, points_m, *, gaps_m=None, size_m=None, quiet=True) -> MagneticResponse:
+def room_magnetic_response(room_spec, stack, points_m, *, size_m=None, quiet=True) -> MagneticResponse:
     """Magnetic-current response of a box room with its wall stack: nested thin permeable shells, one per metal layer.
 
     Layer k sits at the cumulative depth of the stack (gaps included) outside the room's inner faces. A stack
