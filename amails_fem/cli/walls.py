@@ -95,24 +95,18 @@ def run(args) -> int:
     b_real = real.b_field(pts, args.polarization)[sel]  # (n_f, N, 3)
     ratio = np.linalg.norm(np.abs(b_real), axis=-1) / np.maximum(np.linalg.norm(b_pec, axis=-1), 1e-300)
     # shielding: thin-layer static FE of the nested boxes + the nested-sphere 2-port model for S(f)
-    from amails_fem.physics.shielding import concentric_shells_shielding, thin_layer_shielding
+    from amails_fem.physics.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
 
     with progress.step("shielding factor"):
         metal = [ly for ly in stack.layers if not ly.is_gap]
-        depth, radii, shells = 0.0, [], []
-        half = 0.5 * np.array([getattr(spec, "lx_m", spec.size_m), getattr(spec, "ly_m", spec.size_m),
-                               getattr(spec, "lz_m", spec.size_m)])
         r_eq = (3 * spec.volume_m3 / (4 * np.pi)) ** (1 / 3)
-        for ly in stack.layers:
-            if not ly.is_gap:
-                radii.append(r_eq + depth + ly.thickness_m / 2)
-                shells.append(("box", tuple(2 * (half + depth + ly.thickness_m / 2)), W.WallStack((ly,))))
-            depth += ly.thickness_m
+        depths = np.cumsum([0.0] + [ly.thickness_m for ly in stack.layers])[:-1]  # inner face of each layer
+        radii = [r_eq + d + ly.thickness_m / 2 for d, ly in zip(depths, stack.layers) if not ly.is_gap]
         s_sphere = np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs))
         s0_sphere = float(np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], [1e-3]))[0])
         s_box = None
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
-            res = thin_layer_shielding(shells, size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
+            res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
             s_box = float(res.shielding["z"])
     files = _plots(out, freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
                    args.polarization)

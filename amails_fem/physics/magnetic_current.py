@@ -67,7 +67,7 @@ def room_magnetic_response(room_spec, stack, points_m, *, size_m=None, quiet=Tru
     without permeability (all mu_r = 1) gives exactly B = B_m (no solve needed: nothing screens it).
     """
     from amails_fem.geometry.spec import BoxRoom
-    from amails_fem.physics.shielding import thin_layer_shielding
+    from amails_fem.physics.shielding import nested_box_shells, thin_layer_shielding
     from amails_fem.walls import WallStack
 
     if not isinstance(room_spec, BoxRoom):
@@ -81,12 +81,7 @@ def room_magnetic_response(room_spec, stack, points_m, *, size_m=None, quiet=Tru
     if all(layer.mu_r == 1.0 for layer in stack.layers):
         eye = np.broadcast_to(np.eye(3), (len(pts), 3, 3)).copy()
         return MagneticResponse(pts, eye, 1.0, "non-permeable walls: B = B_m exactly")
-    shells, depth = [], 0.0
-    inner = np.array([room_spec.lx_m, room_spec.ly_m, room_spec.lz_m])
-    for layer in stack.layers:
-        if not layer.is_gap and layer.mu_r > 1.0:
-            shells.append(("box", tuple(inner + 2 * (depth + 0.5 * layer.thickness_m)), WallStack((layer,))))
-        depth += layer.thickness_m
+    shells = nested_box_shells((room_spec.lx_m, room_spec.ly_m, room_spec.lz_m), stack)
     res = thin_layer_shielding(shells, dim=3, size_m=size_m, directions=("x", "y", "z"), quiet=quiet,
                                points_m=pts)
     b = res.stats["b_points_ratio"]

@@ -166,6 +166,19 @@ def _shells_mesh(shells, outer_radius_m, size_m, shell_size_m, dim):
     return read_msh(path, names + ["outer"])
 
 
+def nested_box_shells(inner_size_m, stack) -> list:
+    """The permeable layers of ``stack`` as nested box shells around a box room of inner size (lx, ly, lz) m: layer k
+    at the cumulative depth of the stack (gaps included) plus half its thickness. Layers with mu_r = 1 are left out:
+    they add nothing to the static thin-layer model ((mu_r - 1) t = 0)."""
+    shells, depth = [], 0.0
+    inner = np.asarray(inner_size_m, float)
+    for layer in stack.layers:
+        if not layer.is_gap and layer.mu_r > 1.0:
+            shells.append(("box", tuple(inner + 2 * (depth + 0.5 * layer.thickness_m)), layer))
+        depth += layer.thickness_m
+    return shells
+
+
 def thin_layer_shielding(shells, *, dim: int = 3, size_m=None, shell_size_m=None, outer_factor: float = 3.0,
                          order: int = 2, directions=("x", "z"), quiet: bool = True,
                          points_m=None) -> ShieldingResult:
