@@ -9,8 +9,10 @@ each pays the same start-up costs (heap growth, first-touch pages) and reports i
   scaled to 50.
 Accuracy: the grid against the independent exact solves, and the perfect conductor's algebraic error (tol 1e-10
 against 1e-12). Prints a table and writes benchmarks/results/walls_frequency.json.
+--one-process instead times the perfect conductor and the grid back to back in this process (after a warm-up of
+each), the way a script solving both would see them, and prints the medians only.
 Usage: python benchmarks/walls_frequency.py [--size 0.07] [--wall-size 0.035] [--independent 3] [--complex-grid]
-       [--repeats 3]
+       [--repeats 3] [--one-process]
 """
 
 import argparse
@@ -64,6 +66,29 @@ def worker(kind, size, wall_size, freq_index):
                       **info}))
 
 
+def one_process(args):
+    """Perfect conductor and grid alternating in this process after one warm-up run of each; medians."""
+    from amails_fem import walls as W
+    from amails_fem.geometry.spec import load_spec
+    from amails_fem.physics.impedance_room import solve_impedance_room
+    from amails_fem.physics.room import solve_room
+
+    spec, stack = load_spec(SPEC), W.load_walls(SPEC)
+    kw = {"mesh_size_m": args.size, "wall_size_m": args.wall_size, "order": 2}
+    solvers = {"perfect": lambda: solve_room(spec, **kw),
+               "grid": lambda: solve_impedance_room(spec, wall=stack, freqs_hz=FREQS_HZ, **kw)}
+    seconds = {kind: [] for kind in solvers}
+    for k in range(max(1, args.repeats) + 1):
+        for kind, solve in solvers.items():
+            t0 = time.perf_counter()
+            solve()
+            if k:  # run 0 is the warm-up
+                seconds[kind].append(time.perf_counter() - t0)
+    med = {kind: float(np.median(s)) for kind, s in seconds.items()}
+    print(f"one process, medians of {args.repeats}: perfect {med['perfect']:.1f} s, grid {med['grid']:.1f} s, "
+          f"grid / perfect = {med['grid'] / med['perfect']:.2f}; runs {seconds}")
+
+
 def run(kind, args, freq_index=-1):
     """Start one worker process and return its result (R as a complex array)."""
     cmd = [sys.executable, __file__, "--worker", kind, "--freq-index", str(freq_index), "--size", str(args.size),
@@ -85,11 +110,14 @@ def main():
     ap.add_argument("--independent", type=int, default=3, help="independent exact complex solves to time (<= 50)")
     ap.add_argument("--complex-grid", action="store_true", help="also time the grid with complex snapshots")
     ap.add_argument("--repeats", type=int, default=3, help="perfect-conductor and grid runs (median reported)")
+    ap.add_argument("--one-process", action="store_true", help="time both back to back in this process instead")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--freq-index", type=int, default=-1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         return worker(args.worker, args.size, args.wall_size, args.freq_index)
+    if args.one_process:
+        return one_process(args)
 
     from amails_fem import walls as W
     from amails_fem.geometry.spec import load_spec
