@@ -15,9 +15,9 @@ TARGET = 1e-3
 
 
 def _case(kind, order, size, q):
-    from amails_fem.geometry.cavities import cylinder_cavity
-    from amails_fem.physics.cavity2d import cross_section_modes
-    from amails_fem.physics.cavity3d import nedelec_modes
+    from amails_fem.specs.cavities import cylinder_cavity
+    from amails_fem.cavities.cross_section import cross_section_modes
+    from amails_fem.cavities.nedelec3d import nedelec_modes
     from amails_fem.units import C_M_S
     from scipy.special import jn_zeros
 
@@ -44,8 +44,8 @@ def run_case(kind, order, size):
 
 
 def tuning(workers):
-    from amails_fem.geometry.cavities import load_cavity_spec
-    from amails_fem.physics.tuning import tune
+    from amails_fem.specs.cavities import load_cavity_spec
+    from amails_fem.cavities.tuning import tune
 
     spec = load_cavity_spec(Path(__file__).resolve().parents[1] / "geometries/cavity_admx_like.toml")
     t0 = time.perf_counter()
@@ -77,7 +77,8 @@ def main():
               f"{r['peak_rss_mb']:.0f} | {r['rel_error']:.1e} |")
     out = Path(__file__).resolve().parent / "results" / "cavity_modes.json"
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from amails_fem.io import provenance, write_json
+    from amails_fem.io.files import write_json
+    from amails_fem.io.provenance import provenance
 
     write_json(out, {"provenance": provenance(benchmark="cavity_modes", target_rel_error=TARGET),
                      "tm010": rows, "tuning": tune_rows})

@@ -28,7 +28,7 @@ def run_level(size_m: float, preconditioner: str) -> dict:
 
     from amails_fem.geometry import box_room
     from amails_fem.units import MU0_H_M
-    from amails_fem.physics.room import solve_room
+    from amails_fem.rooms.solve import solve_room
 
     spec = box_room(2.0, 2.0, 2.0)
     t0 = time.perf_counter()
@@ -81,7 +81,8 @@ def main() -> int:
               f"{'/'.join(map(str, r['cg_iterations']))} | {r['peak_rss_gb']:.2f} | {r['wall_centre_field_mu0JL']:.5f} | "
               f"{'-' if change is None else f'{change:.1e}'} |")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    from amails_fem.io import provenance, write_json
+    from amails_fem.io.files import write_json
+    from amails_fem.io.provenance import provenance
 
     write_json(RESULTS, {"provenance": provenance(machine_cores=os.cpu_count()), "levels": rows})
     return 0

@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 
 from amails_fem.errors import SpecError
-from amails_fem.geometry.cavities import (
+from amails_fem.meshing.cavities import cross_section_mesh, volume_mesh
+from amails_fem.specs.cavities import (
     Rod,
-    cross_section_mesh,
     cylinder_cavity,
     half_cylinder_cavity,
     load_cavity_spec,
     parse_cavity,
     rectangular_cavity,
-    volume_mesh,
 )
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from amails_fem.cli import main
 from amails_fem.errors import SpecError
-from amails_fem.geometry.cavities import Rod, cylinder_cavity
-from amails_fem.physics.tuning import find_crossings, track_modes, tune
+from amails_fem.specs.cavities import Rod, cylinder_cavity
+from amails_fem.cavities.tuning import find_crossings, track_modes, tune
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def test_cavity_command_writes_tables_vtu_png(tmp_path, capsys):
     vtu = meshio.read(out / "modes.vtu")
     assert {k[:4] for k in vtu.point_data} == {"E_00", "B_00", "E_01", "B_01", "E_02", "B_02"}
     assert np.abs(vtu.point_data["E_02_TM010"][:, 2]).max() > 0
-    from amails_fem.postprocess.vtu import read_field_json
+    from amails_fem.io.vtu import read_field_json
 
     assert read_field_json(out / "modes.vtu") == data["provenance"]
     assert (out / "modes_E.png").stat().st_size > 10_000

@@ -9,8 +9,8 @@ import numpy as np
 
 from amails_fem import units
 from amails_fem.geometry import ellipsoid_room
-from amails_fem.physics.room import solve_room
-from amails_fem.postprocess.fieldmap import wall_patches
+from amails_fem.rooms.solve import solve_room
+from amails_fem.fields.fieldmap import wall_patches
 
 SPEC = ellipsoid_room(1.0, 0.7, 0.5)
 

@@ -10,8 +10,8 @@ import pytest
 from amails_fem import units
 from amails_fem.cli import main
 from amails_fem.geometry import box_room, sphere_room
-from amails_fem.io import atomic_path, write_json
-from amails_fem.mesh import mesh_room
+from amails_fem.io.files import atomic_path, write_json
+from amails_fem.meshing.rooms import mesh_room
 
 
 def test_atomic_write_leaves_nothing_on_crash(tmp_path):
@@ -101,7 +101,7 @@ def test_room_command_writes_everything(tmp_path, capsys):
         assert pol["ratio_max_to_eq1"] == pytest.approx(pol["max_tangential_mu0JL"] * math.sqrt(3), rel=1e-9)
     import meshio
 
-    from amails_fem.postprocess.vtu import read_field_json
+    from amails_fem.io.vtu import read_field_json
 
     walls = meshio.read(out / "walls.vtu")
     assert walls.points.shape == (6 * 15 * 15, 3)

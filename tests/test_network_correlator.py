@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from amails_fem.network import correlator as co
+from amails_fem.analysis import correlator as co
 from amails_fem.network import noise as nz
 from amails_fem.network.response import lab_templates
 

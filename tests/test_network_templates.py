@@ -8,6 +8,7 @@ from amails_fem.errors import SpecError
 
 from amails_fem.network import sidereal
 from amails_fem.network.response import FunctionResponse, StaticResponse, lab_templates, rows_for
+from amails_fem.rooms.response import GridTensor
 from amails_fem.network.sensors import Site
 from amails_fem.network.templates import (build_templates, complex_var, draw_polarization, injection_timeseries,
                                           read_templates, write_templates)
@@ -33,7 +34,7 @@ def test_rows_against_analytic_stand_in_and_complex_response():
     assert np.iscomplexobj(rows_c) and np.abs(rows_c.imag).max() > 0
     # a solve on a frequency grid (the impedance-wall room's interface): interpolated between grid points
 
-    class Grid:
+    class Grid(GridTensor):
         freqs_hz = np.array([1.0, 5.0, 9.0])
 
         def response_matrix(self, p):
@@ -50,7 +51,7 @@ def test_templates_agree_with_direct_field_evaluation():
     net, resp = amails(), amails_responses()
     freqs = np.array([1.0, 10.1, 333.0])
     lab = lab_templates(net, resp, freqs)
-    room = resp["suzhou"].source  # the RoomResponse of solve_room
+    room = resp["suzhou"]  # the RoomResponse of solve_room
     for i in (0, 5, 9, 12):
         s = net.sensors[i]
         for k, pol in enumerate(np.eye(3)):

@@ -7,10 +7,12 @@ from skfem.helpers import dot, grad
 
 from amails_fem.errors import ConvergenceError
 from amails_fem.geometry import box_room, sphere_room
-from amails_fem.mesh import mesh_room
-from amails_fem.physics.assembly import stiffness_affine
-from amails_fem.physics.linsolve import make_compatible, solve_neumann
-from amails_fem.physics.room import assemble_room, solve_room
+from amails_fem.meshing.rooms import mesh_room
+from amails_fem.fem.assembly import stiffness_affine
+from amails_fem.linalg.krylov import make_compatible, solve_neumann
+from amails_fem.rooms.model import assemble_room
+from amails_fem.fields.diagnostics import wall_normal_residual
+from amails_fem.rooms.solve import solve_room
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def _system(box_mesh):
 
 
 def test_compatible_data_and_two_level_matches_sa(box_mesh):
-    from amails_fem.physics.linsolve import p1_to_p2_prolongation
+    from amails_fem.linalg.amg import p1_to_p2_prolongation
 
     basis, A, rhs, defect = _system(box_mesh)
     assert defect < 1e-12  # int n . (J x r) dS = int div(J x r) dV = 0 holds to round-off on flat walls
@@ -60,15 +62,15 @@ def test_non_convergence_raises(box_mesh):
 
 
 def test_wall_normal_residual_falls_with_refinement():
-    coarse = solve_room(box_room(2, 2, 2), mesh_size_m=0.4).wall_normal_residual()
-    fine = solve_room(box_room(2, 2, 2), mesh_size_m=0.2).wall_normal_residual()
+    coarse = wall_normal_residual(solve_room(box_room(2, 2, 2), mesh_size_m=0.4))
+    fine = wall_normal_residual(solve_room(box_room(2, 2, 2), mesh_size_m=0.2))
     assert fine["rms"] < 0.6 * coarse["rms"] and fine["max"] < coarse["max"]
 
 
 def _shifted_system(box_mesh):
     """The room's P2 stiffness A and the wall Laplacian S of the impedance-wall solver, pinned at DOF 0."""
-    from amails_fem.physics.impedance_room import assemble_wall_terms
-    from amails_fem.physics.linsolve import p1_to_p2_prolongation
+    from amails_fem.rooms.impedance import assemble_wall_terms
+    from amails_fem.linalg.amg import p1_to_p2_prolongation
 
     basis, A, rhs, _ = _system(box_mesh)
     S, _b1 = assemble_wall_terms(basis, box_mesh.mesh.boundary_facets(), 2)
@@ -79,12 +81,12 @@ def _shifted_system(box_mesh):
 def test_shared_pattern_equals_sparse_sums(box_mesh):
     import scipy.sparse as sp
 
-    from amails_fem.physics.frequency_grid import _SharedPattern
+    from amails_fem.linalg.reduced_basis import SharedPattern
 
     A, S, _, _ = _shifted_system(box_mesh)
     outside = sp.csr_matrix(([2.0, 0.0], ([0, 5], [A.shape[0] - 1, 7])), shape=A.shape)  # not in A's pattern
     for S_list in ([S], [S, outside + outside.T]):
-        pattern = _SharedPattern(A, S_list)
+        pattern = SharedPattern(A, S_list)
         for shifts in ([0.3, 40.0], [7.0, 0.0]):
             K, U = pattern.matrix(shifts[: len(S_list)], with_upper=True)
             exact = A + sum(s * M for s, M in zip(shifts, S_list))
@@ -95,11 +97,11 @@ def test_shared_pattern_equals_sparse_sums(box_mesh):
 def test_galerkin_refresh_gives_exact_coarse_operators_and_converges(box_mesh):
     from scipy.sparse.linalg import cg
 
-    from amails_fem.physics.linsolve import _sa_solver, galerkin_refresh, two_level_preconditioner
+    from amails_fem.linalg.amg import galerkin_refresh, sa_solver, two_level_preconditioner
 
     A, S, rhs, P = _shifted_system(box_mesh)
     Pt = P.T.tocsr()
-    ml = _sa_solver((Pt @ (A + 0.5 * S) @ P).tocsr())
+    ml = sa_solver((Pt @ (A + 0.5 * S) @ P).tocsr())
     iterations = {}
     for s in (0.5, 300.0):  # the hierarchy built at s = 0.5, refreshed at s = 300 (and kept when fresh)
         K = (A + s * S).tocsr()
@@ -114,7 +116,7 @@ def test_galerkin_refresh_gives_exact_coarse_operators_and_converges(box_mesh):
         x, _ = cg(K, rhs[0], rtol=1e-10, maxiter=200, M=M, callback=lambda _: count.__setitem__(0, count[0] + 1))
         assert np.linalg.norm(rhs[0] - K @ x) <= 1e-9 * np.linalg.norm(rhs[0])
         fresh = [0]
-        M = two_level_preconditioner(K, P, _sa_solver(Kc).aspreconditioner(cycle="V"))
+        M = two_level_preconditioner(K, P, sa_solver(Kc).aspreconditioner(cycle="V"))
         cg(K, rhs[0], rtol=1e-10, maxiter=200, M=M, callback=lambda _: fresh.__setitem__(0, fresh[0] + 1))
         iterations[s] = (count[0], fresh[0])
     assert all(reused <= new + 2 for reused, new in iterations.values()), iterations
@@ -122,8 +124,8 @@ def test_galerkin_refresh_gives_exact_coarse_operators_and_converges(box_mesh):
 
 @pytest.mark.parametrize("order", [1, 2])
 def test_direct_wall_terms_equal_scikit_fem_forms(box_mesh, order):
-    from amails_fem.physics.impedance_room import assemble_wall_terms
-    from amails_fem.physics.room import room_basis
+    from amails_fem.rooms.impedance import assemble_wall_terms
+    from amails_fem.rooms.model import room_basis
 
     basis = room_basis(box_mesh, order)
     facets = box_mesh.mesh.boundary_facets()[::3]  # a scattered subset: every facet orientation and wall

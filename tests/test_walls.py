@@ -6,7 +6,7 @@ import pytest
 from amails_fem import units
 from amails_fem import walls as W
 from amails_fem.errors import SpecError
-from amails_fem.geometry.spec import box_room
+from amails_fem.specs.rooms import box_room
 
 MU0 = units.MU0_H_M
 
@@ -58,8 +58,8 @@ def test_bad_input_names_the_field(bad, match):
 
 
 def test_room_solver_rejects_bad_input_before_meshing(monkeypatch):
-    import amails_fem.mesh as mesh
-    from amails_fem.physics.room import solve_room
+    import amails_fem.meshing.rooms as mesh
+    from amails_fem.rooms.solve import solve_room
 
     monkeypatch.setattr(mesh, "mesh_room", lambda *a, **k: pytest.fail("meshed before validating"))
     spec = box_room(2, 2, 2)
@@ -82,7 +82,7 @@ def test_amails_toml_stack():
 
 # -- the square duct: the issue's wall-centre numbers (2D cross-section of the same formulation) -------------------
 def test_duct_wall_centre_field_against_l_over_L():
-    from amails_fem.physics.impedance_room import duct_wall_centre_ratio
+    from amails_fem.rooms.impedance import duct_wall_centre_ratio
 
     r = duct_wall_centre_ratio([0.0, 0.05j, 0.2j, 1e6j], n_cells=40)
     assert np.allclose(r, [0.3377, 0.3358, 0.3062, 0.25], atol=6e-4)
@@ -91,8 +91,8 @@ def test_duct_wall_centre_field_against_l_over_L():
 def test_duct_resistive_wall_is_causal():
     """l = i rho/omega: the field relaxes from 0.3377 (high f) to 0.25 (low f) with poles at omega = -i/tau,
     so Im B < 0 along the in-phase direction; the opposite wall sign would give growing modes and Im B > 0."""
-    from amails_fem.physics.impedance_room import assemble_neumann_2d, assemble_wall_terms
-    from amails_fem.postprocess.probe import field_gradient
+    from amails_fem.rooms.impedance import assemble_neumann_2d, assemble_wall_terms
+    from amails_fem.fem.probe import field_gradient
     from skfem import Basis, ElementTriP2, MeshTri
     from scipy.sparse.linalg import spsolve
 
@@ -112,7 +112,7 @@ def test_duct_resistive_wall_is_causal():
 # -- 3D impedance-wall rooms --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cube_solutions():
-    from amails_fem.physics.room import solve_room
+    from amails_fem.rooms.solve import solve_room
 
     spec = box_room(2, 2, 2)
     kw = dict(mesh_size_m=0.5, wall_size_m=0.25)
@@ -151,7 +151,7 @@ def test_response_shapes_and_large_l_limit(cube_solutions):
 
 
 def test_reduced_basis_equals_independent_solves(cube_solutions):
-    from amails_fem.physics.room import solve_room
+    from amails_fem.rooms.solve import solve_room
 
     mu, freqs = cube_solutions["mu"], cube_solutions["freqs"]
     pts = np.array([[0.95, 0.0, 0.0], [0.9, 0.9, 0.9], [0.0, -0.95, 0.3]])
@@ -170,7 +170,7 @@ def test_real_snapshot_grid_against_exact_complex_solves():
     from scipy.sparse.linalg import spsolve
     from skfem import Basis, ElementTriP2, MeshTri
 
-    from amails_fem.physics.impedance_room import assemble_neumann_2d, assemble_wall_terms, solve_frequency_grid
+    from amails_fem.rooms.impedance import assemble_neumann_2d, assemble_wall_terms, solve_frequency_grid
 
     mesh = MeshTri.init_tensor(np.linspace(-0.5, 0.5, 31), np.linspace(-0.5, 0.5, 31))
     basis = Basis(mesh, ElementTriP2())
@@ -194,7 +194,7 @@ def test_real_snapshot_grid_against_exact_complex_solves():
 def test_real_snapshots_in_3d_room_agree_with_complex_snapshots(cube_solutions):
     """The real-shift snapshot path (the default above REAL_SNAPSHOT_MIN_DOFS) forced on the coarse cube: same
     response as the exact complex-snapshot grid, mixed walls included, and l -> 0 still the perfect conductor."""
-    from amails_fem.physics.impedance_room import solve_impedance_room
+    from amails_fem.rooms.impedance import solve_impedance_room
 
     spec, kw, freqs = cube_solutions["spec"], cube_solutions["kw"], cube_solutions["freqs"]
     pts = np.array([[0.95, 0.0, 0.0], [0.9, 0.9, 0.9], [0.0, -0.95, 0.3]])
@@ -240,7 +240,7 @@ def test_ampere_loops_for_every_wall_model(cube_solutions, key):
 
 # -- shielding ----------------------------------------------------------------------------------------------------
 def test_thin_spherical_and_cylindrical_shells():
-    from amails_fem.physics.shielding import concentric_shells_shielding, thin_layer_shielding, thin_shell_formula
+    from amails_fem.rooms.shielding import concentric_shells_shielding, thin_layer_shielding, thin_shell_formula
 
     layer = W.mu_metal(1e-3, mu_r=1000.0)
     s3 = thin_layer_shielding([("sphere", 0.5, layer)], size_m=0.25, directions=("z",))
@@ -253,7 +253,7 @@ def test_thin_spherical_and_cylindrical_shells():
 
 
 def test_nested_shells():
-    from amails_fem.physics.shielding import concentric_shells_shielding, thin_layer_shielding
+    from amails_fem.rooms.shielding import concentric_shells_shielding, thin_layer_shielding
 
     layer = W.mu_metal(1e-3, mu_r=1000.0)
     fe = thin_layer_shielding([("sphere", 0.4, layer), ("sphere", 0.5, layer)], size_m=0.25, directions=("z",))
@@ -266,7 +266,7 @@ def test_nested_shells():
 
 def test_thin_layer_models_against_a_volume_mesh_of_the_layer():
     """Long cylinder, transverse field, layer meshed through its thickness (A_z, eddy currents) vs thin models."""
-    from amails_fem.physics.shielding import concentric_shells_shielding, shielding_volume_2d
+    from amails_fem.rooms.shielding import concentric_shells_shielding, shielding_volume_2d
 
     layer = W.Layer(1e6, 500.0, 1e-3)  # skin depth 3.2 mm at 50 Hz
     vol = shielding_volume_2d(0.1, layer, [1e-3, 50.0, 200.0], n_through=3)
@@ -279,7 +279,7 @@ def test_thin_layer_models_against_a_volume_mesh_of_the_layer():
 
 # -- QEMD magnetic current ----------------------------------------------------------------------------------------
 def test_magnetic_current_in_non_permeable_room_is_uniform_and_exact():
-    from amails_fem.physics.magnetic_current import QEMDCouplings, room_magnetic_response
+    from amails_fem.rooms.magnetic_current import QEMDCouplings, room_magnetic_response
 
     pts = np.array([[0.9, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, -0.9, 0.9]])
     resp = room_magnetic_response(box_room(2, 2, 2), W.WallStack((W.aluminium(10e-3),)), pts)
@@ -291,8 +291,8 @@ def test_magnetic_current_in_non_permeable_room_is_uniform_and_exact():
 
 
 def test_magnetic_current_screened_by_permeable_shell_and_combined_signal():
-    from amails_fem.physics.magnetic_current import QEMDCouplings, combined_signal, room_magnetic_response
-    from amails_fem.physics.shielding import thin_layer_shielding
+    from amails_fem.rooms.magnetic_current import QEMDCouplings, combined_signal, room_magnetic_response
+    from amails_fem.rooms.shielding import thin_layer_shielding
 
     stack = W.WallStack((W.mu_metal(1.5e-3),))
     pts = np.array([[0.0, 0.0, 0.0], [0.9, 0.0, 0.0]])

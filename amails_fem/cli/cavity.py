@@ -11,7 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from amails_fem.io import atomic_path, provenance, write_json
+from amails_fem.cavities.solve import cavity_modes
+from amails_fem.cavities.tuning import tune
+from amails_fem.io.files import atomic_path, write_json
+from amails_fem.io.provenance import provenance
+from amails_fem.io.vtu import write_vtu
+from amails_fem.log import Progress
+from amails_fem.meshing.cavities import volume_mesh
+from amails_fem.plotting.cavities import plot_modes, plot_tuning
+from amails_fem.plotting.figures import save_figure
+from amails_fem.specs.cavities import default_mesh_size_m, load_cavity_spec
 
 
 def register(subparsers) -> None:
@@ -47,7 +56,6 @@ def register(subparsers) -> None:
 
 
 def _spec(path):
-    from amails_fem.geometry.cavities import load_cavity_spec
 
     return load_cavity_spec(path)
 
@@ -62,8 +70,6 @@ def _write_csv(path, rows: list[dict]) -> None:
 
 
 def run_cavity(args) -> int:
-    from amails_fem.physics.cavity import cavity_modes
-    from amails_fem.progress import Progress
 
     progress = Progress(args.quiet)
     spec = _spec(args.spec)
@@ -82,7 +88,7 @@ def run_cavity(args) -> int:
         with progress.step("VTU of the mode fields"):
             write_modes_vtu(out / "modes.vtu", spec, modes, meta)
     with progress.step("PNG of |E| on cross sections"):
-        plot_modes_png(out / "modes_E.png", spec, modes)
+        save_figure(plot_modes(spec, modes), out / "modes_E.png")
     for r in rows:
         progress.say(f"  {r['index']:2d} {r['label']:10s} f = {r['freq_hz'] / 1e9:.6f} GHz  G_E,z = {r['G_E_z']:.4f}"
                      f"  G_B,z = {r['G_B_z']:.2e}  Q0 = {r['Q0']:.0f}")
@@ -93,73 +99,21 @@ def run_cavity(args) -> int:
 def write_modes_vtu(path, spec, modes, provenance: dict | None = None) -> None:
     """Write every mode's E (real) and B (imaginary part, B = curl E / (i omega)) at the vertices of a linear
     tet mesh of the cavity, one point array per mode and field (opens in ParaView)."""
-    from amails_fem.geometry.cavities import default_mesh_size_m, volume_mesh
-    from amails_fem.postprocess.vtu import write_vtu
 
     mesh = volume_mesh(spec, default_mesh_size_m(spec, 3) / 1.5, order=1)
-    pts = mesh.p
+    pts = mesh.p.T
     data = {}
     for i, m in enumerate(modes):
-        e = np.nan_to_num(np.real(m.E(pts)))
-        b = np.nan_to_num(np.imag(m.B(pts)))
-        data[f"E_{i:02d}_{m.label}"] = e.T
-        data[f"B_{i:02d}_{m.label}"] = b.T
-    write_vtu(path, pts.T, "tetra", mesh.t.T, data, provenance)
+        data[f"E_{i:02d}_{m.label}"] = np.nan_to_num(np.real(m.E(pts)))
+        data[f"B_{i:02d}_{m.label}"] = np.nan_to_num(np.imag(m.B(pts)))
+    write_vtu(path, pts, "tetra", mesh.t.T, data, provenance)
 
 
-def _section_grid(spec, n=48):
-    """Points of the mid-height cross-section and of the side section y = 0 (each (3, n*n)), and extents."""
-    from amails_fem.geometry.cavities import RectangularCavity
-
-    if isinstance(spec, RectangularCavity):
-        xr, yr = (-spec.a_m / 2, spec.a_m / 2), (-spec.b_m / 2, spec.b_m / 2)
-    else:
-        R = spec.radius_m
-        xr = (-R, R)
-        yr = (0.0, R) if spec.shape == "half_cylinder" else (-R, R)
-    h = spec.height_m
-    xs = np.linspace(*xr, n)
-    ys = np.linspace(*yr, n)
-    zs = np.linspace(0, h, n)
-    X, Y = np.meshgrid(xs, ys)
-    top = np.vstack([X.ravel(), Y.ravel(), np.full(X.size, h / 2)])
-    X2, Z2 = np.meshgrid(xs, zs)
-    yside = 1e-3 * (yr[1] - yr[0]) + (yr[0] if spec.shape == "half_cylinder" else 0.0)
-    side = np.vstack([X2.ravel(), np.full(X2.size, yside), Z2.ravel()])
-    return top, side, (xr, yr, (0.0, h)), n
 
 
-def plot_modes_png(path, spec, modes) -> None:
-    """|E| of each mode on the mid-height cross-section (top row) and on the plane y = 0 (bottom row)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    top, side, (xr, yr, zr), n = _section_grid(spec)
-    k = len(modes)
-    fig, axes = plt.subplots(2, k, figsize=(2.4 * k, 5.2), squeeze=False)
-    for i, m in enumerate(modes):
-        for row, (pts, ext) in enumerate(((top, (*xr, *yr)), (side, (*xr, *zr)))):
-            e = np.linalg.norm(np.real(m.E(pts)), axis=0).reshape(n, n)
-            ax = axes[row, i]
-            ax.imshow(e, origin="lower", extent=ext, cmap="magma", aspect="equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(f"{m.label}\n{m.freq_hz / 1e9:.4f} GHz", fontsize=8)
-    axes[0, 0].set_ylabel("z = h/2 (x-y)", fontsize=8)
-    axes[1, 0].set_ylabel("y = 0 (x-z)", fontsize=8)
-    fig.suptitle(f"|E| of the cavity modes ({modes[0].solver} solver)", fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
 
 
 def run_tune(args) -> int:
-    from amails_fem.physics.tuning import tune
-    from amails_fem.progress import Progress
 
     progress = Progress(args.quiet)
     spec = _spec(args.spec)
@@ -171,35 +125,7 @@ def run_tune(args) -> int:
                       mesh_size_m=args.size_m)
     write_json(out / "tuning.json", {"provenance": meta, **curve.to_dict()})
     _write_csv(out / "tuning.csv", curve.rows())
-    plot_tuning_png(out / "tuning.png", curve, spec)
+    save_figure(plot_tuning(curve, spec), out / "tuning.png")
     progress.say(f"wrote {out}/tuning.json, tuning.csv, tuning.png")
     return 0
 
-
-def plot_tuning_png(path, curve, spec=None) -> None:
-    """Frequency (top) and G_E along z (bottom) of every followed mode against rod position; crossings marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = curve.positions_m * 1e3
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(6.4, 6.2), sharex=True)
-    for j in range(curve.freq_hz.shape[1]):
-        lab = curve.labels[0][j]
-        a1.plot(x, curve.freq_hz[:, j] / 1e9, "o-", ms=3, label=f"track {j} ({lab})")
-        a2.plot(x, curve.g_e[:, j], "o-", ms=3)
-    for c in curve.crossings:
-        a1.plot(c["position_m"] * 1e3, c["freq_hz"] / 1e9, "kx", ms=9, mew=2)
-    if curve.crossings:
-        a1.plot([], [], "kx", label="crossing")
-    a1.set_ylabel("frequency (GHz)")
-    a2.set_ylabel("G_E along z (eq. 58)")
-    a2.set_xlabel(f"radial position of rod {curve.rod} (mm)")
-    a1.legend(fontsize=7, ncol=2)
-    title = "tuning curve" + (f": {spec.name}" if spec is not None and spec.name else "")
-    a1.set_title(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)

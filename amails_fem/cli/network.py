@@ -7,9 +7,22 @@ from pathlib import Path
 
 import numpy as np
 
+from amails_fem.analysis import correlator as co
+from amails_fem.cli import build_parser
+from amails_fem.errors import SpecError
+from amails_fem.frames import UNIX_J2000_S
+from amails_fem.io.files import atomic_path, write_json
+from amails_fem.io.provenance import provenance
+from amails_fem.log import Progress
+from amails_fem.network import placement as pl
+from amails_fem.network.response import lab_templates, solve_network_rooms
+from amails_fem.network.sensors import default_network_path, load_network
+from amails_fem.network.templates import build_templates, write_templates
+from amails_fem.plotting.figures import save_figure
+from amails_fem.plotting.network import plot_limit, plot_placement, plot_snr_histograms
+
 
 def _common(p: argparse.ArgumentParser) -> None:
-    from amails_fem.network.sensors import default_network_path
 
     p.add_argument("network", nargs="?", default=str(default_network_path()),
                    help="network TOML (default: geometries/amails_network.toml)")
@@ -60,9 +73,6 @@ def register(sub) -> None:
 
 
 def _setup(args):
-    from amails_fem.network.response import solve_network_rooms
-    from amails_fem.network.sensors import load_network
-    from amails_fem.progress import Progress
 
     progress = Progress(quiet=args.quiet)
     net = load_network(args.network)  # SpecError before any meshing
@@ -73,9 +83,6 @@ def _setup(args):
 
 
 def cmd_place(args) -> int:
-    from amails_fem.errors import SpecError
-    from amails_fem.io import provenance, write_json
-    from amails_fem.network import placement as pl
 
     if args.per_room:
         try:
@@ -123,16 +130,15 @@ def cmd_place(args) -> int:
     }
     write_json(out / "placement.json", summary)
     _write_network_toml(net, chosen, out / "placed_network.toml")
-    pl.plot_placement(net, {"given": list(net.sensors), "optimised": chosen}, out / "placement.png",
-                      title=f"eps gain x{summary['eps_gain_over_given_layout']:.2f} over the given layout, "
-                            f"x{summary['eps_gain_over_random_mean']:.2f} over random")
+    save_figure(plot_placement(net, {"given": list(net.sensors), "optimised": chosen},
+                               title=f"eps gain x{summary['eps_gain_over_given_layout']:.2f} over the given layout, "
+                            f"x{summary['eps_gain_over_random_mean']:.2f} over random"), out / "placement.png")
     progress.say(f"placement: objective {best.objective_hz:.4g} Hz vs given {ref:.4g} Hz, random mean "
                  f"{rand.mean():.4g} Hz -> {out / 'placement.json'}")
     return 0
 
 
 def _write_network_toml(net, sensors, path) -> None:
-    from amails_fem.io import atomic_path
 
     lines = [f'# placed by amails-fem place from {net.source}', f'name = "{net.name}_placed"', ""]
     for s in net.sites.values():
@@ -153,9 +159,6 @@ def _write_network_toml(net, sensors, path) -> None:
 
 
 def cmd_templates(args) -> int:
-    from amails_fem.errors import SpecError
-    from amails_fem.network.sidereal import UNIX_J2000_S
-    from amails_fem.network.templates import build_templates, write_templates
 
     if not (0 < args.fmin < args.fmax) or args.nfreq < 1:
         raise SpecError(f"need 0 < --fmin < --fmax and --nfreq >= 1; got {args.fmin}, {args.fmax}, {args.nfreq}")
@@ -169,10 +172,6 @@ def cmd_templates(args) -> int:
 
 
 def cmd_correlate(args) -> int:
-    from amails_fem.errors import SpecError
-    from amails_fem.io import provenance, write_json
-    from amails_fem.network import correlator as co
-    from amails_fem.network.response import lab_templates
 
     if not args.simulate:
         raise SpecError("correlate needs --simulate (reading recorded data is not implemented yet)")
@@ -207,8 +206,9 @@ def cmd_correlate(args) -> int:
         key = net.sensors[i].room if net.sensors[i].room == net.sensors[j].room else "cross-site"
         same.setdefault(key, (i, j))
     panels = [(f"{net.ids[i]} x {net.ids[j]} ({k})", co.pair_snr(z, d, i, j)) for k, (i, j) in same.items()]
-    co.plot_snr_histograms(panels, out / "snr_histograms.png")
-    co.plot_limit(res, out / "limit.png", inject=({"freq_hz": f_bin, "eps": args.inject_eps} if injection else None))
+    save_figure(plot_snr_histograms(panels), out / "snr_histograms.png", dpi=120)
+    save_figure(plot_limit(res, inject=({"freq_hz": f_bin, "eps": args.inject_eps} if injection else None)),
+                out / "limit.png", dpi=120)
     summary = {
         "statistic": args.statistic, "t_obs_s": run.duration_s, "fs_hz": args.fs, "band_hz": [args.fmin, args.fmax],
         "n_bins": int(res.freqs_hz.size), "mc_threshold_snr": [t.threshold for t in res.tables],
@@ -232,7 +232,6 @@ def cmd_correlate(args) -> int:
 
 
 def _write_limit_table(res, path) -> None:
-    from amails_fem.io import atomic_path
 
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -244,7 +243,6 @@ def run_chain(out_dir, *, quiet: bool = False, mesh_size_m: float = 0.25, durati
               fs_hz: float = 1000.0) -> int:
     """The network part of `amails-fem run`: placement, templates and a simulated 2000 s correlator run with its
     limit plot for the default AMAILS network, under out_dir/network/."""
-    from amails_fem.cli import build_parser
 
     out = Path(out_dir) / "network"
     q = ["--quiet"] if quiet else []
@@ -257,9 +255,6 @@ def run_chain(out_dir, *, quiet: bool = False, mesh_size_m: float = 0.25, durati
                   "--out", str(out / "correlate")]):
         args = parser.parse_args(argv + m + q)
         if responses is None:
-            from amails_fem.network.response import solve_network_rooms
-            from amails_fem.network.sensors import load_network
-            from amails_fem.progress import Progress
 
             responses = solve_network_rooms(load_network(args.network), order=args.order, mesh_size_m=args.mesh_size,
                                             progress=Progress(quiet=quiet))

@@ -5,7 +5,18 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from amails_fem.errors import SpecError, require_positive
+from amails_fem.errors import SpecError
+from amails_fem.fields.export import write_field_vtu, write_walls_vtu
+from amails_fem.fields.fieldmap import sample_walls, wall_patches
+from amails_fem.fields.summary import room_summary
+from amails_fem.io.files import write_json
+from amails_fem.log import Progress
+from amails_fem.meshing.rooms import resolve_sizes
+from amails_fem.plotting.figures import save_figure
+from amails_fem.plotting.rooms import draw_3d, draw_net
+from amails_fem.rooms.solve import solve_room
+from amails_fem.specs.loader import load_spec
+from amails_fem.validate import require_positive
 
 
 def register(sub) -> None:
@@ -27,7 +38,6 @@ def add_room_options(p, default_out) -> None:
 
 
 def cmd_room(args) -> int:
-    from amails_fem.geometry.spec import load_spec
 
     spec = load_spec(args.spec)
     if getattr(spec, "shape", None) not in ("box", "cylinder", "sphere", "ellipsoid"):
@@ -41,14 +51,6 @@ def cmd_room(args) -> int:
 def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, wall_size_m=None, standoff_m=0.01,
                  grid=41, quiet=False, use_cache=True) -> dict:
     """Solve, sample the walls, write summary.json, field.vtu, walls.vtu and the PNGs into ``out``."""
-    from amails_fem.io import write_json
-    from amails_fem.mesh import resolve_sizes
-    from amails_fem.physics.room import solve_room
-    from amails_fem.postprocess.fieldmap import sample_walls, wall_patches
-    from amails_fem.postprocess.render import draw_3d, draw_net
-    from amails_fem.postprocess.summary import room_summary
-    from amails_fem.postprocess.vtu import write_field_vtu, write_walls_vtu
-    from amails_fem.progress import Progress
 
     # every input checked before meshing
     if mesh_size_m is not None:
@@ -67,7 +69,7 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
         summary = room_summary(response, wall_map, spec_file)
         write_field_vtu(response, out / "field.vtu", summary["provenance"])
         write_walls_vtu(wall_map, out / "walls.vtu", summary["provenance"])
-        draw_net(wall_map, out / "walls_net.png")
+        save_figure(draw_net(wall_map), out / "walls_net.png")
         draw_3d(wall_map, out / "walls_3d.png")
         write_json(out / "summary.json", summary)
     for name, pol in summary["polarizations"].items():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from amails_fem.cli.network import run_chain
+from amails_fem.cli.room import run_room_job
 from amails_fem.errors import SpecError
+from amails_fem.specs.loader import load_spec
 
 DEFAULT_SPEC = "amails_room.toml"
 
@@ -26,12 +29,9 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
-    from amails_fem.cli.room import run_room_job
-    from amails_fem.geometry.spec import load_spec
 
     spec_path = geometries_dir() / DEFAULT_SPEC
     spec = load_spec(spec_path)
-    from amails_fem.cli.network import run_chain
 
     run_room_job(spec, Path(args.out) / "room", spec_file=str(spec_path), order=spec.mesh.order, quiet=args.quiet)
     return run_chain(args.out, quiet=args.quiet)

@@ -11,8 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
+from amails_fem import walls as W
 from amails_fem.errors import SpecError
-from amails_fem.units import MU0_H_M
+from amails_fem.io.files import write_json
+from amails_fem.io.provenance import provenance
+from amails_fem.log import Progress
+from amails_fem.plotting.figures import save_figure
+from amails_fem.plotting.walls import walls_figures
+from amails_fem.rooms.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
+from amails_fem.rooms.solve import solve_room
+from amails_fem.specs.loader import load_spec
+from amails_fem.specs.rooms import BoxRoom
 
 
 def register(subparsers) -> None:
@@ -65,11 +74,6 @@ def default_sensor_points() -> np.ndarray:
 
 
 def run(args) -> int:
-    from amails_fem import walls as W
-    from amails_fem.geometry.spec import BoxRoom, load_spec
-    from amails_fem.io import provenance, write_json
-    from amails_fem.physics.room import solve_room
-    from amails_fem.progress import Progress
 
     spec = load_spec(args.spec)
     stack = W.load_walls(args.spec)
@@ -95,7 +99,6 @@ def run(args) -> int:
     b_real = real.b_field(pts, args.polarization)[sel]  # (n_f, N, 3)
     ratio = np.linalg.norm(np.abs(b_real), axis=-1) / np.maximum(np.linalg.norm(b_pec, axis=-1), 1e-300)
     # shielding: thin-layer static FE of the nested boxes + the nested-sphere 2-port model for S(f)
-    from amails_fem.physics.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
 
     with progress.step("shielding factor"):
         metal = [ly for ly in stack.layers if not ly.is_gap]
@@ -108,8 +111,9 @@ def run(args) -> int:
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
             res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
             s_box = float(res.shielding["z"])
-    files = _plots(out, freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
-                   args.polarization)
+    figs = walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
+                         args.polarization)
+    files = [save_figure(fig, out / name) for name, fig in figs.items()]
     data = {
         "provenance": provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall=stack.describe(),
                                  **{k: v for k, v in real.statistics().items() if k != "seconds"}),
@@ -131,59 +135,3 @@ def run(args) -> int:
     progress.say(f"wrote {out / 'walls.json'} and {len(files)} figure(s)")
     return 0
 
-
-def _plots(out, freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, map_freqs, spec, pol):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from amails_fem.io import atomic_path
-
-    files = []
-    out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    mu0 = MU0_H_M
-    L = spec.size_m
-    for i in range(b_real.shape[1]):
-        line, = ax[0].semilogx(freqs, np.linalg.norm(np.abs(b_real[:, i]), axis=-1) / (mu0 * L), lw=1)
-        ax[0].axhline(np.linalg.norm(b_pec[i]) / (mu0 * L), color=line.get_color(), ls=":", lw=1)
-    ax[0].set(xlabel="frequency (Hz)", ylabel="|B| / (mu0 J L)",
-              title=f"sensor points, J along {pol}: real wall (solid) vs perfect (dotted)")
-    ax[1].semilogx(freqs, ratio, lw=1)
-    ax[1].set(xlabel="frequency (Hz)", ylabel="|B_real| / |B_perfect|", title="real / perfect at each point")
-    fig.tight_layout()
-    files.append(_save(fig, out / "signal_vs_frequency.png", atomic_path))
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.loglog(freqs, s_sphere, label="nested spheres (same volume), 2-port layers")
-    if s_box is not None:
-        ax.loglog(freqs, s_sphere * s_box / s0, "--", label="scaled to the box's static S (thin-layer FE)")
-        ax.axhline(s_box, color="gray", ls=":", label=f"box static S = {s_box:.3g}")
-    ax.set(xlabel="frequency (Hz)", ylabel="shielding factor S", title="S(f), uniform external field")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    files.append(_save(fig, out / "shielding_factor.png", atomic_path))
-    if hasattr(spec, "lx_m"):  # wall maps on x_max: |B| at each map frequency
-        hy, hz = spec.ly_m / 2, spec.lz_m / 2
-        y, z = np.meshgrid(np.linspace(-hy * 0.98, hy * 0.98, 41), np.linspace(-hz * 0.98, hz * 0.98, 41))
-        pts = np.column_stack([np.full(y.size, spec.lx_m / 2 * 0.999), y.ravel(), z.ravel()])
-        B = real.b_field(pts, pol)
-        fig, axs = plt.subplots(1, len(map_freqs), figsize=(4.2 * len(map_freqs), 3.6), squeeze=False)
-        for a, f in zip(axs[0], map_freqs):
-            k = int(np.argmin(np.abs(grid - f)))
-            im = a.pcolormesh(y, z, (np.linalg.norm(np.abs(B[k]), axis=-1) / (mu0 * spec.size_m)).reshape(y.shape),
-                              shading="auto")
-            a.set(title=f"x_max wall, {grid[k]:.3g} Hz", xlabel="y (m)", ylabel="z (m)", aspect="equal")
-            fig.colorbar(im, ax=a, label="|B| / (mu0 J L)")
-        fig.tight_layout()
-        files.append(_save(fig, out / "wall_maps.png", atomic_path))
-    return files
-
-
-def _save(fig, path, atomic_path):
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return str(path)

@@ -6,10 +6,18 @@ placement and a reference correlator (physics.md sec. 4; AMAILS, seed 000).
     ds = build_templates(net, resp, np.linspace(1, 500, 500)); write_templates(ds, "templates.h5")
 """
 
-from amails_fem.network.sensors import Network, Room, Sensor, Site, load_network, network_from_dict  # noqa: F401
 from amails_fem.network.response import (  # noqa: F401
-    FunctionResponse, StaticResponse, lab_templates, sensor_rows, solve_network_rooms,
+    FunctionResponse,
+    StaticResponse,
+    lab_templates,
+    sensor_rows,
+    solve_network_rooms,
 )
+from amails_fem.network.sensors import Network, Room, Sensor, Site, load_network, network_from_dict  # noqa: F401
 from amails_fem.network.templates import (  # noqa: F401
-    build_templates, complex_var, injection_timeseries, read_templates, write_templates,
+    build_templates,
+    complex_var,
+    injection_timeseries,
+    read_templates,
+    write_templates,
 )

@@ -11,43 +11,40 @@ from __future__ import annotations
 import numpy as np
 
 from amails_fem.errors import SpecError
-from amails_fem.progress import Progress
-from amails_fem.units import j_eff_a_m2, RHO_DM_GEV_CM3
+from amails_fem.log import Progress
+from amails_fem.rooms.response import StaticTensor
+from amails_fem.rooms.solve import solve_room
+from amails_fem.units import RHO_DM_GEV_CM3, j_eff_a_m2
 
 
-class StaticResponse:
-    """Frequency-independent response from an object with ``response_matrix(points_m) -> (N, 3, 3)`` (e.g. the
-    perfect-conductor ``RoomResponse`` of ``solve_room``); R(r; f) = R(r) at every f."""
-
-    is_static = True
+class StaticResponse(StaticTensor):
+    """A frequency-independent response from any object with ``response_matrix(points_m) -> (N, 3, 3)`` (e.g. a
+    tabulated or analytic room); R(r; f) = R(r) at every f. Implements the FieldResponse protocol."""
 
     def __init__(self, source, info: dict | None = None):
-        if not hasattr(source, "response_matrix"):
+        if not callable(getattr(source, "response_matrix", None)):
             raise TypeError("StaticResponse needs an object with response_matrix(points_m)")
         self.source = source
+        self.spec = getattr(source, "spec", None)
         self.info = dict(info or {})
 
-    def matrix(self, points_m) -> np.ndarray:
+    def response_matrix(self, points_m) -> np.ndarray:
         """Complex (N, 3, 3) response [point, B component, J component] in T per A/m^2."""
         return np.asarray(self.source.response_matrix(np.asarray(points_m, float)), dtype=complex)
 
-    def tensor(self, points_m, freqs_hz) -> np.ndarray:
-        """Complex (n_freq, N, 3, 3) response, the same at every frequency (a broadcast view)."""
-        m = self.matrix(points_m)
-        return np.broadcast_to(m, (np.size(freqs_hz),) + m.shape)
-
 
 class FunctionResponse:
-    """Frequency-dependent response from ``fn(points_m, freqs_hz) -> complex (n_freq, N, 3, 3)`` (T per A/m^2),
-    e.g. a real-wall (surface-impedance) solver or a tabulated R(r; f)."""
+    """A frequency-dependent response from ``fn(points_m, freqs_hz) -> complex (n_freq, N, 3, 3)`` (T per A/m^2),
+    e.g. a tabulated R(r; f) or a measured transfer. Implements the FieldResponse protocol's response_tensor."""
 
-    is_static = False
+    freqs_hz = None  # defined at every frequency the function accepts
 
     def __init__(self, fn, info: dict | None = None):
         self.fn = fn
+        self.spec = None
         self.info = dict(info or {})
 
-    def tensor(self, points_m, freqs_hz) -> np.ndarray:
+    def response_tensor(self, points_m, freqs_hz) -> np.ndarray:
         f = np.atleast_1d(np.asarray(freqs_hz, float))
         r = np.asarray(self.fn(np.asarray(points_m, float), f), dtype=complex)
         n = len(np.atleast_2d(points_m))
@@ -56,69 +53,25 @@ class FunctionResponse:
         return r
 
 
-class GridResponse:
-    """Response solved on a frequency grid: ``source.freqs_hz`` and ``source.response_matrix(points) -> complex
-    (n_grid, N, 3, 3)`` (e.g. the impedance-wall room of physics/impedance_room.py); linear interpolation in f of
-    the real and imaginary parts between grid frequencies, SpecError outside the grid."""
-
-    is_static = False
-
-    def __init__(self, source, info: dict | None = None):
-        self.source = source
-        self.grid_hz = np.asarray(source.freqs_hz, float)
-        self.info = dict(info or {})
-
-    def tensor(self, points_m, freqs_hz) -> np.ndarray:
-        f = np.atleast_1d(np.asarray(freqs_hz, float))
-        lo, hi = self.grid_hz.min(), self.grid_hz.max()
-        if np.any(f < lo * (1 - 1e-12)) or np.any(f > hi * (1 + 1e-12)):
-            raise SpecError(f"frequencies {f.min():g}-{f.max():g} Hz leave the solved grid [{lo:g}, {hi:g}] Hz")
-        r = np.asarray(self.source.response_matrix(np.asarray(points_m, float)), complex)
-        if r.shape[0] == 1:
-            return np.broadcast_to(r[0], (f.size,) + r.shape[1:])
-        order = np.argsort(self.grid_hz)
-        g, r = self.grid_hz[order], r[order]
-        k = np.clip(np.searchsorted(g, f) - 1, 0, len(g) - 2)
-        w = ((f - g[k]) / (g[k + 1] - g[k]))[:, None, None, None]
-        return (1 - w) * r[k] + w * r[k + 1]
-
-
-def as_frequency_response(obj):
-    """Wrap a room response: objects with ``tensor(points, freqs)`` pass through; a grid solve (``freqs_hz`` +
-    ``response_matrix`` of shape (n_f, N, 3, 3)) -> GridResponse; ``response_matrix`` alone -> static."""
-    if hasattr(obj, "tensor"):
-        return obj
-    if hasattr(obj, "freqs_hz") and hasattr(obj, "response_matrix"):
-        return GridResponse(obj)
-    if hasattr(obj, "response_tensor"):
-        return FunctionResponse(obj.response_tensor)
-    if hasattr(obj, "response_matrix"):
-        return StaticResponse(obj)
-    if callable(obj):
-        return FunctionResponse(obj)
-    raise TypeError(f"cannot use {type(obj).__name__} as a room response")
-
-
 def rows_for(response, points_m, axes, freqs_hz, chunk: int = 4096) -> np.ndarray:
-    """Rows n_i . R(r_i; f): complex (n_freq, N, 3), T per A/m^2 per (lab-frame) polarization component."""
-    resp = as_frequency_response(response)
+    """Rows n_i . R(r_i; f): complex (n_freq, N, 3), T per A/m^2 per (lab-frame) polarization component, for any
+    FieldResponse (amails_fem/rooms/response.py)."""
     pts = np.atleast_2d(np.asarray(points_m, float))
     ax = np.atleast_2d(np.asarray(axes, float))
     f = np.atleast_1d(np.asarray(freqs_hz, float))
-    if getattr(resp, "is_static", False) and hasattr(resp, "matrix"):
-        row = np.einsum("na,nak->nk", ax, resp.matrix(pts))
+    if isinstance(response, StaticTensor):  # one evaluation serves every frequency
+        row = np.einsum("na,nak->nk", ax, np.asarray(response.response_matrix(pts), complex))
         return np.broadcast_to(row, (f.size,) + row.shape).copy()
     out = np.empty((f.size, len(pts), 3), complex)
     for a in range(0, f.size, chunk):
-        out[a:a + chunk] = np.einsum("na,fnak->fnk", ax, resp.tensor(pts, f[a:a + chunk]))
+        out[a:a + chunk] = np.einsum("na,fnak->fnk", ax, response.response_tensor(pts, f[a:a + chunk]))
     return out
 
 
 def solve_network_rooms(network, *, order: int = 2, mesh_size_m: float | None = None, quiet: bool = True,
                         progress: Progress | None = None) -> dict:
     """Perfect-conductor room solves for every room of the network (one solve per distinct geometry), wrapped as
-    StaticResponse: {room name: response}. Uses ``amails_fem.solve_room`` (physics.md sec. 2)."""
-    from amails_fem.physics.room import solve_room
+    {room name: RoomResponse}. Uses ``amails_fem.solve_room`` (docs/physics.md, sec. 2)."""
 
     progress = progress or Progress(quiet=quiet)
     by_key, out = {}, {}
@@ -129,9 +82,10 @@ def solve_network_rooms(network, *, order: int = 2, mesh_size_m: float | None = 
             shared = [r for r in sorted(network.rooms) if network.rooms[r].geometry_key == room.geometry_key]
             with progress.step(f"room solve for {', '.join(shared)} (order {order}, mesh {mesh_size_m or 'default'} m)"):
                 res = solve_room(room.geometry, order=order, mesh_size_m=mesh_size_m, quiet=True)
-            by_key[key] = StaticResponse(res, {"geometry_hash": room.geometry_key, "element_order": order,
+            res.info = {"geometry_hash": room.geometry_key, "element_order": order,
                                                "mesh_size_m": mesh_size_m if mesh_size_m is not None else float("nan"),
-                                               "wall_model": "perfect conductor"})
+                        "wall_model": "perfect conductor"}
+            by_key[key] = res
         out[name] = by_key[key]
     return out
 

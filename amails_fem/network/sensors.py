@@ -13,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from amails_fem.errors import SpecError, require_positive, require_range
-from amails_fem.io import content_hash
+from amails_fem.errors import SpecError
+from amails_fem.io.cache import content_hash
+from amails_fem.io.files import read_toml
+from amails_fem.specs.rooms import parse_room
+from amails_fem.validate import require_positive, require_range
 
 AXIS_TOL = 1e-6  # |axis| must be 1 within this (a sensitive axis is a unit vector)
 
@@ -42,7 +45,7 @@ class Room:
 
     name: str
     site: str
-    geometry: object  # amails_fem.geometry.spec.RoomBase
+    geometry: object  # amails_fem.specs.rooms.RoomBase
     standoff_m: float = 0.03
     common_mode_t_rthz: float = 5e-15
     common_mode_correlation: float = 1.0
@@ -187,7 +190,6 @@ _SENSOR_KEYS = {"id", "room", "position_m", "axis", "white_noise_t_rthz", "corne
 
 def network_from_dict(table: dict, source: str = "<dict>") -> Network:
     """Build a Network from the parsed TOML tables [sites.*], [rooms.*], [sensor_defaults], [[sensors]]."""
-    from amails_fem.geometry.spec import parse_room
 
     sites = {}
     for name, t in dict(table.get("sites", {})).items():
@@ -235,7 +237,6 @@ def network_from_dict(table: dict, source: str = "<dict>") -> Network:
 
 def load_network(path) -> Network:
     """Load and validate a network TOML (see geometries/amails_network.toml); SpecError names the field."""
-    from amails_fem.io import read_toml
 
     return network_from_dict(read_toml(path, "network"), str(path))
 

@@ -1,16 +1,9 @@
 """Sidereal modulation: a polarization fixed in the celestial frame, seen from a room that turns with the Earth.
 
-Frames (stated once, used everywhere):
-  - celestial frame (X, Y, Z): equatorial, Z along the Earth's rotation axis (north celestial pole), X towards the
-    direction of zero Earth rotation angle (ERA, IERS 2010; within arcminutes of the vernal equinox), Y = Z x X.
-  - local frame at a site of latitude lat, longitude lon (east positive): local sidereal angle
-    theta(t) = ERA(t) + lon; East = (-sin th, cos th, 0), North = (-sin lat cos th, -sin lat sin th, cos lat),
-    Up = (cos lat cos th, cos lat sin th, sin lat) in celestial components.
-  - room frame: x at azimuth alpha from north towards east, x = sin(alpha) East + cos(alpha) North, z = Up,
-    y = z x x.
+Frames: amails_fem/frames.py (celestial X, Y, Z; local East, North, Up; the room's x, y, z = Up).
 The lab-frame polarization p_lab(t) = E(theta(t)) P (rows of E are the room axes in celestial components) has
 only the harmonics exp(i m theta), m = -1, 0, 1, so a sensor's line at f splits into f and f +/- f_sidereal
-(physics.md sec. 4). With phasors x(t) = Re[X exp(-i 2 pi f t)], the part of p_lab at frequency f + l f_sid
+(docs/physics.md, sec. 5). With phasors x(t) = Re[X exp(-i 2 pi f t)], the part of p_lab at frequency f + l f_sid
 (line offset l = -1, 0, +1) is Lambda_l P with Lambda_l = M_{-l} exp(-i l theta_ref), where
 E(theta) = sum_m M_m exp(i m theta) and theta_ref is the site's sidereal angle at the reference time t_ref:
     s_i(t) = Re[ sum_l (T_i . Lambda_l P) exp(-i 2 pi (f + l f_sid) (t - t_ref)) ].
@@ -20,38 +13,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from amails_fem import frames
 from amails_fem.units import F_SIDEREAL_HZ
 
 LINE_OFFSETS = (-1, 0, 1)  # line l is at f + l * f_sidereal
 LINE_NAMES = ("f-fsid", "f", "f+fsid")
 POLARIZATION_NAMES = ("X", "Y", "Z")  # celestial basis
-UNIX_J2000_S = 946_728_000.0  # 2000-01-01T12:00:00 UTC (JD 2451545.0) as UNIX time
-
-
-def earth_rotation_angle_rad(unix_s) -> np.ndarray:
-    """Earth rotation angle (rad), IERS 2010: 2 pi (0.7790572732640 + 1.00273781191135448 (JD - 2451545)); UT1 ~ UTC."""
-    d = (np.asarray(unix_s, float) - UNIX_J2000_S) / 86400.0
-    frac = np.mod(0.7790572732640 + 0.00273781191135448 * d + np.mod(d, 1.0), 1.0)
-    return 2.0 * np.pi * frac
 
 
 def local_sidereal_angle_rad(site, unix_s) -> np.ndarray:
-    """theta = ERA(t) + longitude (rad): the site's angle about the Earth's axis in the celestial frame."""
-    return earth_rotation_angle_rad(unix_s) + np.deg2rad(site.longitude_deg)
+    """theta = ERA(t) + longitude (rad) of a site (amails_fem/frames.py)."""
+    return frames.local_sidereal_angle_rad(site.longitude_deg, unix_s)
 
 
 def lab_axes(site, theta_rad) -> np.ndarray:
-    """E(theta): (..., 3, 3) rows = room x, y, z axes in celestial components, so p_lab = E P."""
-    th = np.asarray(theta_rad, float)
-    lat, az = np.deg2rad(site.latitude_deg), np.deg2rad(site.room_x_azimuth_deg)
-    c, s = np.cos(th), np.sin(th)
-    z0 = np.zeros_like(th)
-    east = np.stack([-s, c, z0], -1)
-    north = np.stack([-np.sin(lat) * c, -np.sin(lat) * s, np.cos(lat) + z0], -1)
-    up = np.stack([np.cos(lat) * c, np.cos(lat) * s, np.sin(lat) + z0], -1)
-    x = np.sin(az) * east + np.cos(az) * north
-    y = np.cross(up, x)
-    return np.stack([x, y, up], -2)
+    """E(theta) of a site's room: (..., 3, 3) rows = room x, y, z in celestial components (amails_fem/frames.py)."""
+    return frames.lab_axes(site.latitude_deg, site.room_x_azimuth_deg, theta_rad)
 
 
 def harmonics(site) -> np.ndarray:

@@ -14,10 +14,14 @@ Conventions (also written into the file's attributes):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from amails_fem.errors import SpecError
-from amails_fem.io import atomic_path, provenance
+from amails_fem.frames import UNIX_J2000_S
+from amails_fem.io.files import atomic_path
+from amails_fem.io.provenance import netcdf_attributes, provenance
 from amails_fem.network import sidereal
 from amails_fem.network.response import lab_templates
 from amails_fem.units import F_SIDEREAL_HZ, RHO_DM_GEV_CM3
@@ -43,7 +47,7 @@ def complex_var(ds, name: str):
     return ds[name + "_re"] + 1j * ds[name + "_im"]
 
 
-def build_templates(network, responses: dict, freqs_hz, *, t_ref_unix_s: float = sidereal.UNIX_J2000_S,
+def build_templates(network, responses: dict, freqs_hz, *, t_ref_unix_s: float = UNIX_J2000_S,
                     t_mid_unix_s: float | None = None, rho_gev_cm3: float = RHO_DM_GEV_CM3,
                     pair_dtype=np.float32, chunk: int = 20000, extra_attrs: dict | None = None):
     """Templates Dataset for eps = 1 on the frequency grid freqs_hz (Hz, > 0): lab-frame rows, per-line celestial
@@ -132,13 +136,12 @@ def build_templates(network, responses: dict, freqs_hz, *, t_ref_unix_s: float =
                        sites=";".join(f"{s.name}:lat={s.latitude_deg},lon={s.longitude_deg},"
                                       f"az={s.room_x_azimuth_deg}" for s in network.sites.values()),
                        **info, **(extra_attrs or {}))
-    attrs = {k: (str(v) if isinstance(v, (dict, list, tuple, type(None))) else v) for k, v in attrs.items()}
-    return xr.Dataset(v, coords=coords, attrs=attrs)
+    return xr.Dataset(v, coords=coords, attrs=netcdf_attributes(attrs, title=f"dark-photon signal templates of "
+                                                                               f"the {network.name} network"))
 
 
 def write_templates(ds, path) -> None:
     """Write atomically as NetCDF4/HDF5 (h5netcdf): readable by xarray and by plain h5py."""
-    from pathlib import Path
 
     path = Path(path)
     with atomic_path(path, suffix=path.suffix or ".h5") as tmp:

@@ -1,0 +1,1 @@
+"""Haloscope cavities: eigenmodes (cross-section and 3D Nedelec), form factors, Q, tuning sweeps."""

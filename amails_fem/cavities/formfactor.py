@@ -1,0 +1,128 @@
+"""Form factors, unloaded Q and dark-photon signal power of cavity modes (seed 002, eqs. 57-62), SI units.
+
+  G_E(n) = |int E . n dV|^2 / (V int |E|^2 dV)        (eq. 58)
+  G_B(n) = |int B . n dV|^2 / (V int |B|^2 dV)        (eq. 62)
+  Q0 = omega mu0 int |H|^2 dV / (R_s oint |H_t|^2 dS), R_s = sqrt(omega mu0 / (2 sigma))   (Pozar eq. 6.46)
+  P_E = kappa eps^2 x rho omega Q V G_E <cos^2>        (eq. 57 with |dA/dt|^2 = 2 rho x, m -> omega in SI)
+  P_B = kappa eps^2 (1 - x) rho omega Q V G_B <cos^2>  (eq. 61)
+For a closed cavity with perfectly conducting walls, int B dV = oint n x E dS / (i omega) = 0 (Stokes), so G_B is
+zero for every mode; see docs/cavity.md for the half cylinder of seed 002.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import quad
+from scipy.special import j1, jn_zeros, jnp_zeros
+
+from amails_fem.errors import SpecError
+from amails_fem.units import C_M_S, MU0_H_M, rho_j_m3
+from amails_fem.validate import require_positive, require_range
+
+AXES = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}
+RANDOM_POLARIZATION = 1.0 / 3.0  # <cos^2 theta> over all dark-photon directions (seed 002 after eq. 58)
+
+
+def axis_vector(axis) -> np.ndarray:
+    """Unit vector for "x", "y", "z" or any non-zero 3-vector."""
+    if isinstance(axis, str):
+        if axis not in AXES:
+            raise SpecError(f"axis must be 'x', 'y', 'z' or a 3-vector; got {axis!r}")
+        return np.array(AXES[axis])
+    v = np.asarray(axis, dtype=float).reshape(-1)
+    if v.shape != (3,) or not np.all(np.isfinite(v)) or np.linalg.norm(v) == 0:
+        raise SpecError(f"axis must be 'x', 'y', 'z' or a non-zero finite 3-vector; got {axis!r}")
+    return v / np.linalg.norm(v)
+
+
+def cavity_volume_m3(mode_or_spec) -> float:
+    """Volume of the cavity (m^3): the conductor-free region of the spec."""
+    spec = getattr(mode_or_spec, "spec", mode_or_spec)
+    return float(spec.volume_m3)
+
+
+def form_factor(mode, axis="z", field: str = "E", average: bool = False) -> float:
+    """G_E (eq. 58) or G_B (eq. 62) of ``mode`` along ``axis``; ``average=True`` multiplies by <cos^2> = 1/3."""
+    n = axis_vector(axis)
+    if field == "E":
+        num = abs(np.dot(mode.integral_E(), n)) ** 2
+        den = mode.energy_E()
+    elif field == "B":
+        num = abs(np.dot(mode.integral_B(), n)) ** 2
+        den = mode.energy_B()
+    else:
+        raise SpecError(f"field must be 'E' (G_E, eq. 58) or 'B' (G_B, eq. 62); got {field!r}")
+    g = float(num / (cavity_volume_m3(mode) * den))
+    return g * RANDOM_POLARIZATION if average else g
+
+
+def surface_resistance_ohm(freq_hz: float, conductivity_s_m: float) -> float:
+    """Normal-skin-effect surface resistance R_s = sqrt(omega mu0 / (2 sigma)) (ohm); copper at 1 GHz: 8.2 mOhm."""
+    require_positive(freq_hz, "freq_hz", "Hz")
+    require_positive(conductivity_s_m, "conductivity_s_m", "S/m")
+    return math.sqrt(2 * math.pi * freq_hz * MU0_H_M / (2 * conductivity_s_m))
+
+
+def unloaded_q(mode, conductivity_s_m: float | None = None) -> float:
+    """Unloaded Q0 from wall losses: omega mu0 int |B|^2 dV / (R_s oint |B|^2 dS) (Pozar eq. 6.46).
+
+    ``conductivity_s_m`` defaults to the spec's wall conductivity (copper, 5.8e7 S/m).
+    """
+    sigma = conductivity_s_m if conductivity_s_m is not None else mode.spec.conductivity_s_m
+    rs = surface_resistance_ohm(mode.freq_hz, sigma)
+    return float(mode.omega_rad_s * MU0_H_M * mode.energy_B() / (rs * mode.wall_B2()))
+
+
+def signal_power_w(mode, eps: float, x: float = 1.0, rho_gev_cm3: float = 0.45, kappa: float = 0.5,
+                   field: str = "E", axis="z", q: float | None = None, polarization: str = "random") -> float:
+    """Dark-photon signal power (W) on resonance: eq. 57 (field "E", current of A_D, fraction x) or eq. 61
+    (field "B", current of B_D, fraction 1 - x). ``q``: loaded Q (default: the unloaded Q0 of the walls);
+    ``polarization``: "random" (<cos^2> = 1/3) or "aligned" (cos^2 = 1); ``kappa``: coupling (0.5 = critical).
+    """
+    require_range(eps, "eps", 0.0, 1.0)
+    require_range(x, "x", 0.0, 1.0)
+    require_range(kappa, "kappa", 0.0, 1.0)
+    require_positive(rho_gev_cm3, "rho_gev_cm3", "GeV/cm^3")
+    if polarization not in ("random", "aligned"):
+        raise SpecError(f"polarization must be 'random' or 'aligned'; got {polarization!r}")
+    quality = unloaded_q(mode) if q is None else require_positive(q, "q", "")
+    g = form_factor(mode, axis, field)
+    frac = x if field == "E" else 1.0 - x
+    cos2 = RANDOM_POLARIZATION if polarization == "random" else 1.0
+    return float(kappa * eps**2 * frac * rho_j_m3(rho_gev_cm3) * mode.omega_rad_s * quality
+                 * cavity_volume_m3(mode) * g * cos2)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# closed forms used by the tests and the docs
+# --------------------------------------------------------------------------------------------------------------
+def tm010_form_factor() -> float:
+    """G_E of the TM010 mode of an ideal cylinder: 4 / x01^2 = 0.6917."""
+
+    return 4.0 / jn_zeros(0, 1)[0] ** 2
+
+
+def tm010_q(radius_m: float, height_m: float, conductivity_s_m: float) -> float:
+    """Q0 of TM010: eta x01 / (2 R_s (1 + R/h)) (Pozar eq. 6.69 form for TM010)."""
+
+
+    x01 = jn_zeros(0, 1)[0]
+    f = C_M_S * x01 / (2 * math.pi * radius_m)
+    eta = MU0_H_M * C_M_S
+    return eta * x01 / (2 * surface_resistance_ohm(f, conductivity_s_m) * (1 + radius_m / height_m))
+
+
+def te101_form_factor_y() -> float:
+    """G_E along y of TE101 of a rectangular cavity: 64 / pi^4 = 0.6570 (E_y = sin(pi x/a) sin(pi z/d))."""
+    return 64.0 / math.pi**4
+
+
+def seed002_half_cylinder_gb() -> float:
+    """Seed 002's closed form (128 / (pi^4 x'11^2)) c1^2 / c2 = 0.61 for 'TE111 of a half cylinder' (see docs)."""
+
+    x = jnp_zeros(1, 1)[0]
+    c1 = quad(lambda t: t * j1(t), 0, x)[0]
+    c2 = quad(lambda t: t * j1(t) ** 2, 0, x)[0]
+    return 128.0 / (math.pi**4 * x**2) * c1**2 / c2

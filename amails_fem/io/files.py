@@ -1,0 +1,74 @@
+"""Atomic file writes, JSON and TOML: a crash never leaves a half file that looks whole."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from amails_fem.errors import SpecError
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=None):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    ``suffix`` (default: the suffix of ``path``) keeps writers that infer the format from the name happy.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + (suffix or path.suffix), dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def json_text(data, **kwargs) -> str:
+    """JSON of ``data``; numpy scalars and arrays and paths as plain JSON values."""
+    return json.dumps(data, default=json_default, **kwargs)
+
+
+def write_json(path, data) -> Path:
+    """Write ``data`` as indented JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json_text(data, indent=2) + "\n")
+    return Path(path)
+
+
+def json_default(obj):
+    """``json.dumps(default=...)`` hook: numpy scalars/arrays as numbers/lists, paths as strings."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_toml(path, kind: str = "spec") -> dict:
+    """Parse a TOML file; SpecError (not a traceback) for a missing file or bad TOML. kind names it in errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{kind} file not found: {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: not valid TOML: {err}") from None

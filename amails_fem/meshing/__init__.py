@@ -1,0 +1,1 @@
+"""Gmsh geometries -> scikit-fem meshes with named boundaries, cached by content hash (the only gmsh user)."""

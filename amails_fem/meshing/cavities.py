@@ -1,0 +1,166 @@
+"""Gmsh builders for cavities: the cross-section (rods as holes) and the volume, curved second-order simplices."""
+
+from __future__ import annotations
+
+import gmsh
+import numpy as np
+from skfem import MeshTet1, MeshTet2, MeshTri1, MeshTri2
+
+from amails_fem.errors import SpecError
+from amails_fem.meshing.session import gmsh_session
+from amails_fem.specs.cavities import (
+    CavitySpec,
+    CylinderCavity,
+    HalfCylinderCavity,
+    RectangularCavity,
+    default_mesh_size_m,
+)
+from amails_fem.validate import require_positive
+
+
+def add_cross_section(spec: CavitySpec) -> int:
+    """Add the cavity cross-section (rods as holes) to the current gmsh OCC model at z = 0; return its surface tag."""
+    occ = gmsh.model.occ
+    if isinstance(spec, RectangularCavity):
+        s = occ.addRectangle(-spec.a_m / 2, -spec.b_m / 2, 0, spec.a_m, spec.b_m)
+    elif isinstance(spec, HalfCylinderCavity):
+        disk = occ.addDisk(0, 0, 0, spec.radius_m, spec.radius_m)
+        box = occ.addRectangle(-2 * spec.radius_m, -2 * spec.radius_m, 0, 4 * spec.radius_m, 2 * spec.radius_m)
+        out, _ = occ.cut([(2, disk)], [(2, box)])
+        s = out[0][1]
+    elif isinstance(spec, CylinderCavity):
+        s = occ.addDisk(0, 0, 0, spec.radius_m, spec.radius_m)
+        holes = [(2, occ.addDisk(*r.center_m, 0, r.radius_m, r.radius_m)) for r in spec.rods if r.gap_m == 0.0]
+        if holes:
+            out, _ = occ.cut([(2, s)], holes)
+            s = out[0][1]
+    else:
+        raise TypeError(f"no cavity builder for {type(spec).__name__}")
+    occ.synchronize()
+    return s
+
+
+def add_volume(spec: CavitySpec) -> int:
+    """Add the 3D cavity (conductor-free region) to the current gmsh OCC model; return its volume tag."""
+    occ = gmsh.model.occ
+    h = spec.height_m
+    if isinstance(spec, RectangularCavity):
+        v = occ.addBox(-spec.a_m / 2, -spec.b_m / 2, 0, spec.a_m, spec.b_m, h)
+    elif isinstance(spec, HalfCylinderCavity):
+        cyl = occ.addCylinder(0, 0, 0, 0, 0, h, spec.radius_m)
+        box = occ.addBox(-2 * spec.radius_m, -2 * spec.radius_m, -h, 4 * spec.radius_m, 2 * spec.radius_m, 3 * h)
+        out, _ = occ.cut([(3, cyl)], [(3, box)])
+        v = out[0][1]
+    elif isinstance(spec, CylinderCavity):
+        v = occ.addCylinder(0, 0, 0, 0, 0, h, spec.radius_m)
+        tools = []
+        for r in spec.rods:  # full-height rods poke through both caps so that the cut is clean
+            x, y = r.center_m
+            if r.gap_m == 0.0:
+                tools.append((3, occ.addCylinder(x, y, -h, 0, 0, 3 * h, r.radius_m)))
+            else:
+                tools.append((3, occ.addCylinder(x, y, -h, 0, 0, 2 * h - r.gap_m, r.radius_m)))
+        if tools:
+            out, _ = occ.cut([(3, v)], tools)
+            v = out[0][1]
+    else:
+        raise TypeError(f"no cavity builder for {type(spec).__name__}")
+    occ.synchronize()
+    return v
+
+
+
+def _mesh_options(gmsh, size_m: float, order: int) -> None:
+    gmsh.model.mesh.setSize(gmsh.model.getEntities(0), size_m)  # else gmsh caps sizes at ~1/10 of the box
+    gmsh.option.setNumber("Mesh.MeshSizeMax", size_m)
+    gmsh.option.setNumber("Mesh.MeshSizeMin", size_m / 20)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 10)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 1)
+    gmsh.option.setNumber("Mesh.ElementOrder", order)
+    gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)  # edge nodes on the true (curved) geometry
+    gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)  # untangle curved elements (positive Jacobians)
+    gmsh.option.setNumber("Mesh.Algorithm", 6)
+    gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+
+
+def _elements(gmsh, dim: int, order: int):
+    """Node coordinates (3, n) and connectivity (nloc, nel) of the order-``order`` simplices of dimension ``dim``."""
+    etype = {(2, 1): 2, (2, 2): 9, (3, 1): 4, (3, 2): 11}[(dim, order)]
+    tags, coords, _ = gmsh.model.mesh.getNodes()
+    coords = coords.reshape(-1, 3).T
+    _, enodes = gmsh.model.mesh.getElementsByType(etype)
+    nloc = {2: 3, 9: 6, 4: 4, 11: 10}[etype]
+    conn = enodes.reshape(-1, nloc).T
+    used, inv = np.unique(conn, return_inverse=True)
+    lookup = np.empty(int(tags.max()) + 1, dtype=np.int64)
+    lookup[tags.astype(np.int64)] = np.arange(tags.size)
+    p = coords[:, lookup[used.astype(np.int64)]]
+    return p, inv.reshape(conn.shape).astype(np.int64)
+
+
+def _order_edge_nodes(gmsh, t: np.ndarray, etype: int, edges) -> np.ndarray:
+    """Reorder the edge nodes of gmsh quadratic simplices to ``edges`` (skfem order), using gmsh's own reference
+    node coordinates (robust to high-order optimisation moving the nodes)."""
+    props = gmsh.model.mesh.getElementProperties(etype)
+    dim, nloc = props[1], props[3]
+    ref = np.asarray(props[4]).reshape(nloc, dim)
+    nv = dim + 1
+    out = t.copy()
+    for k, (a, b) in enumerate(edges):
+        mid = (ref[a] + ref[b]) / 2
+        j = nv + int(np.argmin(np.linalg.norm(ref[nv:] - mid, axis=1)))
+        if np.linalg.norm(ref[j] - mid) > 1e-9:
+            raise RuntimeError("unexpected gmsh node layout for quadratic simplices")
+        out[nv + k] = t[j]
+    return out
+
+
+def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+    """Triangular mesh of the cross-section: skfem MeshTri2 (curved, order 2) or MeshTri1 (order 1); metres."""
+    return _simplex_mesh(spec, 2, size_m, order)
+
+
+def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+    """Tetrahedral mesh of the cavity: skfem MeshTet2 (curved tet10, order 2) or MeshTet1 (order 1); metres."""
+    return _simplex_mesh(spec, 3, size_m, order)
+
+
+_EDGES = {2: [(0, 1), (1, 2), (0, 2)], 3: [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)]}
+_GMSH_QUADRATIC_TYPE = {2: 9, 3: 11}  # 6-node triangle, 10-node tetrahedron
+
+
+def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int):
+    """Mesh the cross-section (dim 2) or the volume (dim 3) with gmsh; curved second-order nodes when order 2."""
+    size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, dim), "mesh size_m")
+    if size_m > spec.extent_m:
+        raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
+    with gmsh_session() as gmsh:
+        (add_cross_section if dim == 2 else add_volume)(spec)
+        _mesh_options(gmsh, size_m, order)
+        gmsh.model.mesh.generate(dim)
+        p, t = _elements(gmsh, dim, order)
+        if order == 2:
+            t = _order_edge_nodes(gmsh, t, _GMSH_QUADRATIC_TYPE[dim], _EDGES[dim])
+    if dim == 2:
+        p = p[:2]
+        t = _orient_tri(p, t)
+        return MeshTri1(p, t) if order == 1 else MeshTri2(p, t)
+    return MeshTet1(p, t) if order == 1 else MeshTet2(p, t)
+
+
+def _orient_tri(p, t):
+    """Sort each triangle's vertices by global number (edge nodes follow), so that elements with several DOFs
+    per edge (P3, P4) see a consistent edge direction; scikit-fem integrates with |det DF|."""
+    order = np.argsort(t[:3], axis=0, kind="stable")
+    cols = np.arange(t.shape[1])
+    out = t.copy()
+    out[:3] = t[order, cols]
+    if t.shape[0] == 6:  # edge k joins local vertices (0,1), (1,2), (0,2)
+        for k, (a, b) in enumerate(((0, 1), (1, 2), (0, 2))):
+            oa, ob = order[a], order[b]
+            src = np.select([((oa == i) & (ob == j)) | ((oa == j) & (ob == i)) for (i, j) in ((0, 1), (1, 2), (0, 2))],
+                            [3, 4, 5])
+            out[3 + k] = t[src, cols]
+    return out
+
+

@@ -1,1 +1,0 @@
-"""Sources and solvers: quasi-static rooms, shielding, cavity modes."""

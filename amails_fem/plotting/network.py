@@ -1,0 +1,82 @@
+"""Figures of the network stage: sensor layouts, limits, pair-SNR histograms."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from amails_fem.analysis.correlator import laplace_pdf, tail_ratio
+from amails_fem.plotting.figures import subplots
+
+
+def plot_placement(network, layouts: dict, title: str = "") -> Figure:
+    """3-D picture of each room with sensor layouts {label: [Sensor]} as arrows along their axes."""
+    rooms = sorted({s.room for lay in layouts.values() for s in lay})
+    fig = Figure(figsize=(5.2 * len(rooms), 5))
+    for n, r in enumerate(rooms):
+        ax = fig.add_subplot(1, len(rooms), n + 1, projection="3d")
+        h = network.rooms[r].geometry.half_m
+        for sx in (-1, 1):
+            for sy in (-1, 1):
+                for k in range(3):
+                    p0 = np.array([sx, sy, 0.0])
+                    p = np.insert(np.delete(p0, 2), k, -1) * np.roll(h, 0)
+                    q = np.insert(np.delete(p0, 2), k, 1) * np.roll(h, 0)
+                    ax.plot(*zip(p, q), color="0.7", lw=0.8)
+        for c, (label, lay) in enumerate(layouts.items()):
+            pts = np.array([s.position_m for s in lay if s.room == r])
+            axs = np.array([s.axis for s in lay if s.room == r])
+            if len(pts):
+                ax.quiver(*pts.T, *(0.3 * axs.T), color=f"C{c}", lw=1.5)
+                ax.scatter(*pts.T, color=f"C{c}", s=18, label=f"{label} ({len(pts)})")
+        ax.set_title(f"room {r}", fontsize=10)
+        ax.set_xlabel("x (m)")
+        ax.set_ylabel("y (m)")
+        ax.set_zlabel("z (m)")
+        ax.legend(fontsize=7, loc="upper left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_limit(result, *, inject: dict | None = None, title: str = "") -> Figure:
+    """Log-log plot of the 95% eps limit per bin (binned minimum/median for readability)."""
+    fig, ax = subplots(figsize=(7, 4.2))
+    f, e = result.freqs_hz, result.eps95
+    good = np.isfinite(e) & (e > 0)
+    nb = min(400, max(1, good.sum() // 20))
+    edges = np.geomspace(f[good][0], f[good][-1] * 1.0001, nb + 1)
+    which = np.digitize(f[good], edges) - 1
+    med = np.array([np.median(e[good][which == b]) if np.any(which == b) else np.nan for b in range(nb)])
+    lo = np.array([np.min(e[good][which == b]) if np.any(which == b) else np.nan for b in range(nb)])
+    fc = np.sqrt(edges[1:] * edges[:-1])
+    ax.fill_between(fc, lo, med, color="C0", alpha=0.25, lw=0, label="per-bin minimum to median")
+    ax.loglog(fc, med, color="C0", label=f"95% limit ({result.statistic}, isotropic Rayleigh)")
+    if inject:
+        ax.plot([inject["freq_hz"]], [inject["eps"]], "r*", ms=12, label="injected eps")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("kinetic mixing eps (95% C.L.)")
+    ax.set_title(title or f"network limit, T_obs = {result.t_obs_s:.0f} s")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_snr_histograms(panels: list) -> Figure:
+    """Histograms of pair SNRs like Jiang et al. (2024) Fig. 2e-g: panels = [(title, snr array)], Laplace prediction overlaid."""
+    fig, axes = subplots(1, len(panels), figsize=(4 * len(panels), 3.4), sharey=True)
+    axes = np.atleast_1d(axes)
+    x = np.linspace(-8, 8, 400)
+    for ax, (title, snr) in zip(axes, panels):
+        ax.hist(snr, bins=np.linspace(-8, 8, 81), density=True, color="C1", alpha=0.7, label="simulated")
+        ax.plot(x, laplace_pdf(x), "C0", label="uncorrelated noise")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-5, 1)
+        ax.set_title(f"{title}\nmean {np.mean(snr):+.3f}, tails >3/<-3: {tail_ratio(snr):.2f}", fontsize=9)
+        ax.set_xlabel("SNR of Re(cross-spectrum)")
+    axes[0].set_ylabel("density")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

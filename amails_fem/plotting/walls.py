@@ -1,0 +1,52 @@
+"""Figures of real walls: the signal at the sensors against the perfect conductor, S(f), wall maps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from amails_fem.plotting.figures import subplots
+from amails_fem.units import MU0_H_M
+
+
+def walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, map_freqs, spec, pol,
+                  sensor_ids=None) -> dict:
+    """{file name: Figure}: signal at the sensors real vs perfect, S(f) (ideal closed shells), |B| wall maps."""
+    figs = {}
+    fig, ax = subplots(1, 2, figsize=(11, 4))
+    mu0 = MU0_H_M
+    L = spec.size_m
+    for i in range(b_real.shape[1]):
+        name = sensor_ids[i] if sensor_ids is not None else f"point {i}"
+        line, = ax[0].semilogx(freqs, np.linalg.norm(np.abs(b_real[:, i]), axis=-1) / (mu0 * L), lw=1, label=name)
+        ax[0].axhline(np.linalg.norm(b_pec[i]) / (mu0 * L), color=line.get_color(), ls=":", lw=1)
+    ax[0].set(xlabel="frequency (Hz)", ylabel="|B| / (mu0 J L)",
+              title=f"sensor points, J along {pol}: real wall (solid) vs perfect (dotted)")
+    ax[0].legend(fontsize=6, ncol=2)
+    ax[1].semilogx(freqs, ratio, lw=1)
+    ax[1].set(xlabel="frequency (Hz)", ylabel="|B_real| / |B_perfect|", title="real / perfect at each point")
+    fig.set_layout_engine("tight")
+    figs["signal_vs_frequency.png"] = fig
+    fig, ax = subplots(figsize=(5.5, 4))
+    ax.loglog(freqs, s_sphere, label="nested spheres (same volume), 2-port layers")
+    if s_box is not None:
+        ax.loglog(freqs, s_sphere * s_box / s0, "--", label="scaled to the box's static S (thin-layer FE)")
+        ax.axhline(s_box, color="gray", ls=":", label=f"box static S = {s_box:.3g}")
+    ax.set(xlabel="frequency (Hz)", ylabel="shielding factor S", title="S(f), uniform external field\n(ideal closed shells: no seams or doors)")
+    ax.legend(fontsize=7)
+    fig.set_layout_engine("tight")
+    figs["shielding_factor.png"] = fig
+    if hasattr(spec, "lx_m"):  # wall maps on x_max: |B| at each map frequency
+        hy, hz = spec.ly_m / 2, spec.lz_m / 2
+        y, z = np.meshgrid(np.linspace(-hy * 0.98, hy * 0.98, 41), np.linspace(-hz * 0.98, hz * 0.98, 41))
+        pts = np.column_stack([np.full(y.size, spec.lx_m / 2 * 0.999), y.ravel(), z.ravel()])
+        B = real.b_field(pts, pol)
+        fig, axs = subplots(1, len(map_freqs), figsize=(4.2 * len(map_freqs), 3.6), squeeze=False)
+        for a, f in zip(axs[0], map_freqs):
+            k = int(np.argmin(np.abs(grid - f)))
+            im = a.pcolormesh(y, z, (np.linalg.norm(np.abs(B[k]), axis=-1) / (mu0 * spec.size_m)).reshape(y.shape),
+                              shading="auto")
+            a.set(title=f"x_max wall, {grid[k]:.3g} Hz", xlabel="y (m)", ylabel="z (m)", aspect="equal")
+            fig.colorbar(im, ax=a, label="|B| / (mu0 J L)")
+        fig.set_layout_engine("tight")
+        figs["wall_maps.png"] = fig
+    return figs

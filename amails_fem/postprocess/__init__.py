@@ -1,1 +1,0 @@
-"""Post-processing: point evaluation, wall maps, rendering."""
