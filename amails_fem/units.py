@@ -2,7 +2,7 @@
 
 Natural (hbar = c = 1) quantities of the papers enter only through the helpers here:
   f = m c^2 / h                                   (mass <-> frequency)
-  J_eff = eps * sqrt(2 rho_DM / mu0) * (2 pi f / c)   (physics.md sec. 1; A/m^2 per unit polarization)
+  J_eff = eps * sqrt(2 rho_DM / mu0) * (2 pi f / c)   (docs/physics.md sec. 1; A/m^2 per unit polarization)
 """
 
 import math
@@ -34,13 +34,13 @@ def ev_to_hz(mass_ev: float) -> float:
 def j_eff_a_m2(eps: float, freq_hz: float, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> float:
     """Amplitude of the effective current J_eff = eps sqrt(2 rho/mu0) (2 pi f/c), in A/m^2.
 
-    SI form of J_eff = eps m^2 A' with |A'| = sqrt(2 rho)/m (physics.md sec. 1); eps * 2.24e-6 A/m^2 at 10 Hz.
+    SI form of J_eff = eps m^2 A' with |A'| = sqrt(2 rho)/m (docs/physics.md sec. 1); eps * 2.24e-6 A/m^2 at 10 Hz.
     """
     return eps * math.sqrt(2.0 * rho_j_m3(rho_gev_cm3) / MU0_H_M) * (2.0 * math.pi * freq_hz / C_M_S)
 
 
 def b_uniform_magnetic_current_t(eps_m: float, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> float:
-    """QEMD magnetic-current field in free space, B = eps_m sqrt(2 mu0 rho) (tesla; physics.md sec. 2)."""
+    """QEMD magnetic-current field in free space, B = eps_m sqrt(2 mu0 rho) (tesla; docs/physics.md sec. 2)."""
     return eps_m * math.sqrt(2.0 * MU0_H_M * rho_j_m3(rho_gev_cm3))
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/room_validation.py
 
-Cases (physics.md sec. 2): sphere and axial cylinder (B = mu0 J x r / 2), the 8:1 box against the
+Cases (docs/physics.md sec. 2): sphere and axial cylinder (B = mu0 J x r / 2), the 8:1 box against the
 infinite square duct's Fourier series (0.3377 mu0 J a at the wall centre), the ellipsoid with its
 exact nontrivial potential psi = kappa x y, and the observed convergence orders of P1 and P2.
 """

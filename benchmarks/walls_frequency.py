@@ -1,4 +1,4 @@
-"""Benchmark (issue 5): the AMAILS room with its real 5-layer stack on 50 log-spaced frequencies (1-500 Hz), ~3e5 P2.
+"""Benchmark: the AMAILS room with its real 5-layer stack on 50 log-spaced frequencies (1-500 Hz), ~3e5 P2.
 
 Every measured run is its own fresh Python process (imports done and the mesh cached before the clock starts), so
 each pays the same start-up costs (heap growth, first-touch pages) and reports its own peak memory (VmHWM):

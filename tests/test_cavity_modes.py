@@ -13,7 +13,7 @@ from amails_fem.cavities.cross_section import cross_section_modes
 from amails_fem.cavities.nedelec3d import nedelec_modes
 from amails_fem.cavities.formfactor import (
     form_factor,
-    seed002_half_cylinder_gb,
+    qemd_half_cylinder_gb,
     signal_power_w,
     surface_resistance_ohm,
     te101_form_factor_y,
@@ -210,10 +210,10 @@ def test_rod_with_end_gap_uses_3d_solver():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# half cylinder: G_B (seed 002) and the rod tuning trend
+# half cylinder: G_B (Dai, Li & Zhang (2025)) and the rod tuning trend
 # ---------------------------------------------------------------------------------------------------------------
 def test_half_cylinder_gb_vanishes_and_seed_number_reproduced():
-    """G_B = 0 for every mode of a closed PEC cavity (int B dV = oint n x E dS / i omega = 0); seed 002's 0.61
+    """G_B = 0 for every mode of a closed PEC cavity (int B dV = oint n x E dS / i omega = 0); Dai, Li & Zhang's (2025) 0.61
     is the B_z-only ratio of a full-cylinder TE111 field cut in half, which is not a mode of the D shape."""
     from skfem import Functional
 
@@ -227,7 +227,7 @@ def test_half_cylinder_gb_vanishes_and_seed_number_reproduced():
     m3 = nedelec_modes(half_cylinder_cavity(R, H), 1, size_m=0.06)[0]
     assert m3.label.startswith("TE") and form_factor(m3, "z", "B") < 1e-20
 
-    # seed 002's recipe: full-cylinder TE111 (the polarization odd in y), B_z integrated over y > 0 only,
+    # Dai, Li & Zhang's (2025) recipe: full-cylinder TE111 (the polarization odd in y), B_z integrated over y > 0 only,
     # normalised by B_z energy only
     full = [m for m in cross_section_modes(cylinder_cavity(R, H), 2)]
     cs = full[0].field.cs
@@ -239,8 +239,8 @@ def test_half_cylinder_gb_vanishes_and_seed_number_reproduced():
     i1 = half.assemble(cs.basis, u=cs.basis.interpolate(u))
     i2 = half2.assemble(cs.basis, u=cs.basis.interpolate(u))
     g_seed = (i1 * 2 * H / math.pi) ** 2 / (math.pi * R**2 * H / 2 * i2 * H / 2)
-    assert g_seed == pytest.approx(seed002_half_cylinder_gb(), rel=2e-3)
-    assert seed002_half_cylinder_gb() == pytest.approx(0.61, abs=0.01)
+    assert g_seed == pytest.approx(qemd_half_cylinder_gb(), rel=2e-3)
+    assert qemd_half_cylinder_gb() == pytest.approx(0.61, abs=0.01)
 
 
 def test_rod_towards_axis_raises_tm010_and_lowers_ge():

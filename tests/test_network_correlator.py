@@ -1,4 +1,4 @@
-"""Noise model, network statistics and the reference correlator against seed 000 (AMAILS)."""
+"""Noise model, network statistics and the reference correlator against Jiang et al. (2024) (AMAILS)."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ from network_helpers import amails, amails_responses, amails_table, with_noise
 
 
 def test_common_mode_makes_same_room_snr_asymmetric():
-    """Seed 000 Fig. 2e-g: same-room pairs skew positive (common mode), cross-site pairs are symmetric."""
+    """Jiang et al. (2024) Fig. 2e-g: same-room pairs skew positive (common mode), cross-site pairs are symmetric."""
     net = amails()
     run = co.simulate(net, 100.0, 1000.0, seed=11)
     f, z = co.spectra(run.data_t, run.fs_hz)
@@ -32,7 +32,7 @@ def test_common_mode_makes_same_room_snr_asymmetric():
 
 
 def test_n_scaling_and_statistics():
-    """Plain average ~ N^-1/4 without common mode (seed 000 Fig. 2d: a ~ 0.25); optimal never worse."""
+    """Plain average ~ N^-1/4 without common mode (Jiang et al. (2024) Fig. 2d: a ~ 0.25); optimal never worse."""
     table = amails_table()
     quiet = with_noise(table, common_mode_t_rthz=0.0)
     n, b = nz.sensitivity_vs_correlators(quiet, 10.1, "plain")

@@ -1,4 +1,4 @@
-"""Response rows, sidereal modulation and the templates file (physics.md sec. 4)."""
+"""Response rows, sidereal modulation and the templates file (docs/physics.md sec. 4)."""
 
 import h5py
 import numpy as np

@@ -1,6 +1,6 @@
-"""Room solver against exact solutions (physics.md sec. 2).
+"""Room solver against exact solutions (docs/physics.md sec. 2).
 
-Tolerances: the issue asks 0.2 % at the wall for the P2 solution on a moderate mesh (sphere and
+Tolerances: 0.2 % at the wall for the P2 solution on a moderate mesh (sphere and
 cylinder, where psi = const and the only error is the discrete normal of the curved wall), 1 % for
 the long duct (the Fourier series is exact for the infinite duct; end effects decay as
 exp(-pi z / a) and are ~1e-5 at mid-length of an 8:1 box), and 0.1 % for the ellipsoid, whose
@@ -62,7 +62,7 @@ def duct_wall_centre_field(a):
 
 
 def test_duct_series_value():
-    assert duct_wall_centre_field(1.0) == pytest.approx(0.3377, abs=5e-5)  # issue 5's table, l = 0
+    assert duct_wall_centre_field(1.0) == pytest.approx(0.3377, abs=5e-5)  # the duct series, l = 0
 
 
 def test_long_box_mid_length_wall_field_matches_square_duct():

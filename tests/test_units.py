@@ -1,4 +1,4 @@
-"""The unit chain of physics.md sec. 1 against the numbers quoted there and in AMAILS eq. (1)."""
+"""The unit chain of docs/physics.md sec. 1 against the numbers quoted there and in AMAILS eq. (1)."""
 
 import math
 
@@ -17,7 +17,7 @@ def test_hz_ev_round_trip():
 
 
 def test_effective_current_at_10_hz():
-    # physics.md: "At 10 Hz that is eps * 2.24e-6 A/m^2"
+    # docs/physics.md: "At 10 Hz that is eps * 2.24e-6 A/m^2"
     assert units.j_eff_a_m2(1.0, 10.0) == pytest.approx(2.24e-6, rel=3e-3)
     assert units.j_eff_a_m2(1e-6, 20.0) == pytest.approx(2e-6 * 2.2451e-6, rel=1e-3)
 

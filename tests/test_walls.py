@@ -1,4 +1,4 @@
-"""Issue 5: wall stacks, impedance-wall room solver, shielding, QEMD magnetic current (coarse meshes, < ~2 min)."""
+"""Real walls: wall stacks, impedance-wall room solver, shielding, QEMD magnetic current (coarse meshes, < ~2 min)."""
 
 import numpy as np
 import pytest
@@ -80,7 +80,7 @@ def test_amails_toml_stack():
     assert np.all(np.diff(np.abs(l)) < 0) and np.all(l.imag > 0)
 
 
-# -- the square duct: the issue's wall-centre numbers (2D cross-section of the same formulation) -------------------
+# -- the square duct: the series wall-centre numbers (2D cross-section of the same formulation) -------------------
 def test_duct_wall_centre_field_against_l_over_L():
     from amails_fem.rooms.impedance import duct_wall_centre_ratio
 

@@ -1,12 +1,12 @@
 """Reference correlator: simulate the network's data, cross-correlate all pairs, SNR per bin, Monte Carlo 95%
-threshold and an upper limit on eps per frequency, injection recovery (AMAILS, seed 000; physics.md sec. 4).
+threshold and an upper limit on eps per frequency, injection recovery (AMAILS, Jiang et al. (2024); docs/physics.md sec. 4).
 
 Spectra: z_i(f_k) = conj(rfft(x_i))_k sqrt(2 / (fs N)) is the coefficient of exp(-i 2 pi f t), normalised so that
 E[z z^H] = Sigma (one-sided PSD, T^2/Hz) for noise and z_i = sqrt(T/2) a_i for a line Re[a_i exp(-i w t)] on a bin.
 The network statistic is Y = z^H V z with pair weights V (noise.py: plain / template / optimal; V's sign is chosen
 so the expected DP signal is positive: the AMAILS network's plain average has a negative one), its SNR is
 Y / sigma_Y with sigma_Y = sqrt(sum_ij |V_ij|^2 D_i D_j) from the auto-spectra D (model, or smoothed data) alone:
-the "uncorrelated" prediction of seed 000 Fig. 2e-g, which common-mode noise biases to positive SNR.
+the "uncorrelated" prediction of Jiang et al. (2024) Fig. 2e-g, which common-mode noise biases to positive SNR.
 
 Signal treatment: short run (T_obs << 1 sidereal day): the lab frame at the run's mid time; T_obs < coherence time
 ~1e6/f: one polarization P for the run. 'isotropic' = the stochastic field, P complex Gaussian with E[P P^H] = I/3
@@ -102,7 +102,7 @@ def spectra(data_t, fs_hz: float):
 
 
 def pair_snr(z, d_psd, i: int, j: int) -> np.ndarray:
-    """SNR of one pair's real cross-spectrum per bin, Re(z_i conj z_j) / sqrt(D_i D_j / 2) (seed 000 Fig. 2e-g);
+    """SNR of one pair's real cross-spectrum per bin, Re(z_i conj z_j) / sqrt(D_i D_j / 2) (Jiang et al. (2024) Fig. 2e-g);
     a Laplace law of unit variance for uncorrelated Gaussian noise."""
     return np.real(z[i] * np.conj(z[j])) / np.sqrt(d_psd[i] * d_psd[j] / 2.0)
 

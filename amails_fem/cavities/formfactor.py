@@ -1,4 +1,4 @@
-"""Form factors, unloaded Q and dark-photon signal power of cavity modes (seed 002, eqs. 57-62), SI units.
+"""Form factors, unloaded Q and dark-photon signal power of cavity modes (Dai, Li & Zhang (2025), eqs. 57-62), SI units.
 
   G_E(n) = |int E . n dV|^2 / (V int |E|^2 dV)        (eq. 58)
   G_B(n) = |int B . n dV|^2 / (V int |B|^2 dV)        (eq. 62)
@@ -6,7 +6,7 @@
   P_E = kappa eps^2 x rho omega Q V G_E <cos^2>        (eq. 57 with |dA/dt|^2 = 2 rho x, m -> omega in SI)
   P_B = kappa eps^2 (1 - x) rho omega Q V G_B <cos^2>  (eq. 61)
 For a closed cavity with perfectly conducting walls, int B dV = oint n x E dS / (i omega) = 0 (Stokes), so G_B is
-zero for every mode; see docs/cavity.md for the half cylinder of seed 002.
+zero for every mode; see docs/cavity.md for the half cylinder of Dai, Li & Zhang (2025).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from amails_fem.units import C_M_S, MU0_H_M, rho_j_m3
 from amails_fem.validate import require_positive, require_range
 
 AXES = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}
-RANDOM_POLARIZATION = 1.0 / 3.0  # <cos^2 theta> over all dark-photon directions (seed 002 after eq. 58)
+RANDOM_POLARIZATION = 1.0 / 3.0  # <cos^2 theta> over all dark-photon directions (Dai, Li & Zhang (2025) after eq. 58)
 
 
 def axis_vector(axis) -> np.ndarray:
@@ -119,8 +119,8 @@ def te101_form_factor_y() -> float:
     return 64.0 / math.pi**4
 
 
-def seed002_half_cylinder_gb() -> float:
-    """Seed 002's closed form (128 / (pi^4 x'11^2)) c1^2 / c2 = 0.61 for 'TE111 of a half cylinder' (see docs)."""
+def qemd_half_cylinder_gb() -> float:
+    """Dai, Li & Zhang's (2025) closed form (128 / (pi^4 x'11^2)) c1^2 / c2 = 0.61 for 'TE111 of a half cylinder' (see docs)."""
 
     x = jnp_zeros(1, 1)[0]
     c1 = quad(lambda t: t * j1(t), 0, x)[0]

@@ -1,6 +1,6 @@
 """3D cavity solver: curl curl E = k^2 E, n x E = 0 on all walls, Nedelec elements (first kind, degree 1 or 2).
 
-Shift-invert Lanczos (scipy eigsh) near a target k^2 with a sparse LU of K - sigma M (perf-notes: MMD_AT_PLUS_A,
+Shift-invert Lanczos (scipy eigsh) near a target k^2 with a sparse LU of K - sigma M (docs/performance.md: MMD_AT_PLUS_A,
 no pivoting, symmetric mode). The discrete gradients (k = 0) are kept out by the shift and then filtered.
 """
 
@@ -140,7 +140,7 @@ def gradient_matrix(basis, order: int):
 
 
 class GradientProjector:
-    """M-orthogonal projector P y = y - G S^{-1} G^T M y, S = G^T M G (the Galerkin product, as perf-notes
+    """M-orthogonal projector P y = y - G S^{-1} G^T M y, S = G^T M G (the Galerkin product, as docs/performance.md
     require on curved meshes), that removes the discrete gradients (the k = 0 null space of curl curl)."""
 
     def __init__(self, G, M):

@@ -1,7 +1,7 @@
 """Tuning curves: sweep a rod's radial position, follow each mode by field overlap, detect crossings.
 
 Each step solves the cavity (cross-section solver when z-invariant) and keeps plain numbers: frequencies, G_E
-along z (seed 002 eq. 58), Q0 and a field signature (E sampled on a fixed point cloud). Steps run in parallel on
+along z (Dai, Li & Zhang (2025) eq. 58), Q0 and a field signature (E sampled on a fixed point cloud). Steps run in parallel on
 dask.distributed (a LocalCluster by default, or a scheduler address) and are cached by content hash in
 ``amails_fem.io.cache_dir("tuning")``, so an interrupted sweep resumes where it stopped.
 """

@@ -6,18 +6,10 @@ from pathlib import Path
 
 from amails_fem.cli.network import run_chain
 from amails_fem.cli.room import run_room_job
-from amails_fem.errors import SpecError
+from amails_fem.io.files import data_path
 from amails_fem.specs.loader import load_spec
 
 DEFAULT_SPEC = "amails_room.toml"
-
-
-def geometries_dir() -> Path:
-    """The repository's geometries/ folder (the package is installed in editable mode by `make`)."""
-    path = Path(__file__).resolve().parents[2] / "geometries"
-    if not path.is_dir():
-        raise SpecError(f"geometries folder not found at {path}; run from a clone of the repository")
-    return path
 
 
 def register(sub) -> None:
@@ -30,7 +22,7 @@ def register(sub) -> None:
 
 def cmd_run(args) -> int:
 
-    spec_path = geometries_dir() / DEFAULT_SPEC
+    spec_path = data_path(DEFAULT_SPEC)
     spec = load_spec(spec_path)
 
     run_room_job(spec, Path(args.out) / "room", spec_file=str(spec_path), order=spec.mesh.order, quiet=args.quiet)

@@ -13,7 +13,7 @@ import numpy as np
 
 from amails_fem import walls as W
 from amails_fem.errors import SpecError
-from amails_fem.io.files import write_json
+from amails_fem.io.files import data_path, write_json
 from amails_fem.io.provenance import provenance
 from amails_fem.log import Progress
 from amails_fem.plotting.figures import save_figure
@@ -61,8 +61,8 @@ def _parse_points(text, spec):
 
 
 def default_sensor_points() -> np.ndarray:
-    """AMAILS Suzhou sensor positions from geometries/amails_network.toml (fallback: 4 wall-centre points)."""
-    path = Path(__file__).resolve().parents[2] / "geometries" / "amails_network.toml"
+    """AMAILS Suzhou sensor positions from the shipped amails_network.toml (fallback: 4 wall-centre points)."""
+    path = data_path("amails_network.toml")
     try:
         table = tomllib.loads(path.read_text())
         pts = [s["position_m"] for s in table.get("sensors", []) if s.get("room") == "suzhou"]

@@ -5,7 +5,7 @@ barycentric gradients, grad phi_a = sum_k (d phi_a / d lambda_k) grad lambda_k, 
 linear in lambda. Hence
     K_ab(T) = 6 |T| sum_kl (grad lambda_k . grad lambda_l) M_ab^kl,
     M_ab^kl = int_ref (d phi_a / d lambda_k)(d phi_b / d lambda_l) dX,
-one (n_el x 16) @ (16 x n_loc^2) matrix product for the whole mesh (perf-notes.md: the generic
+one (n_el x 16) @ (16 x n_loc^2) matrix product for the whole mesh (docs/performance.md: the generic
 form assembly spent most of its time in einsum). Checked against scikit-fem's assembly in the tests.
 """
 

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import tomllib
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,16 @@ def json_default(obj):
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+DATA_FILES = ("amails_room.toml", "amails_room_mumetal.toml", "amails_network.toml")
+
+
+def data_path(name: str) -> Path:
+    """Path of a default spec shipped with the package (amails_fem/data): works from a wheel and from a clone."""
+    if name not in DATA_FILES:
+        raise SpecError(f"default spec must be one of {', '.join(DATA_FILES)}; got {name!r}")
+    return Path(str(resources.files("amails_fem") / "data" / name))
 
 
 def read_toml(path, kind: str = "spec") -> dict:

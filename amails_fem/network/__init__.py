@@ -1,5 +1,5 @@
 """Magnetometer networks: sensors and sites, response rows, sidereal modulation, templates, noise and statistics,
-placement and a reference correlator (physics.md sec. 4; AMAILS, seed 000).
+placement and a reference correlator (docs/physics.md sec. 4; AMAILS, Jiang et al. (2024)).
 
     net = load_network("geometries/amails_network.toml")
     resp = solve_network_rooms(net, mesh_size_m=0.25)

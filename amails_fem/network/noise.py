@@ -1,4 +1,4 @@
-"""Noise model and network detection statistics (physics.md sec. 4; AMAILS, seed 000).
+"""Noise model and network detection statistics (docs/physics.md sec. 4; AMAILS, Jiang et al. (2024)).
 
 Noise (one-sided PSD matrix, T^2/Hz, per frequency): intrinsic sensor noise on the diagonal,
 asd_i(f)^2 = w_i^2 (1 + f_c/f), plus a common-mode room noise c_r^2 [delta_ij + (1 - delta_ij) rho_r] between
@@ -113,7 +113,7 @@ def compare_statistics(network, templates_at_f, freq_hz: float) -> dict:
 
 def network_sensitivity_t_rthz(v, sigma) -> float:
     """Equivalent sensitivity (T/rtHz) of a statistic: the common broadband field PSD b^2 in every sensor giving
-    SNR 1, b = sqrt(sqrt(tr(V Sigma V Sigma)) / sum_ij V_ij) (seed 000 Fig. 2c-d; N^-1/4 for N independent pairs)."""
+    SNR 1, b = sqrt(sqrt(tr(V Sigma V Sigma)) / sum_ij V_ij) (Jiang et al. (2024) Fig. 2c-d; N^-1/4 for N independent pairs)."""
     v = np.asarray(v, complex)
     num = np.sqrt(np.real(np.trace(v @ sigma @ v @ sigma)))
     den = np.real(v.sum())
@@ -121,7 +121,7 @@ def network_sensitivity_t_rthz(v, sigma) -> float:
 
 
 def sensitivity_vs_correlators(network, freq_hz: float, kind: str = "plain", order=None, step: int = 1) -> tuple:
-    """Network sensitivity (T/rtHz) as pairs are added one by one (seed 000 Fig. 2d), for kind 'plain' or 'optimal'.
+    """Network sensitivity (T/rtHz) as pairs are added one by one (Jiang et al. (2024) Fig. 2d), for kind 'plain' or 'optimal'.
 
     Uses the common-field signal model S = 1 1^T restricted to the chosen pairs. Returns (N array, b array)."""
     sigma = noise_covariance(network, [freq_hz])[0]

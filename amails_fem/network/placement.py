@@ -1,7 +1,7 @@
 """Sensor placement: choose N sensors (wall-grid positions at the standoff, tangential or normal axes) that
 maximise the network's dark-photon SNR under the noise model; noise references; Ampere-loop arrangements.
 
-Objective (physics.md sec. 4): the polarization- and sidereal-averaged matched-filter SNR^2 per (T/2) eps^2,
+Objective (docs/physics.md sec. 4): the polarization- and sidereal-averaged matched-filter SNR^2 per (T/2) eps^2,
     F = (1/3) tr(A^H Sigma^-1 A)   (Hz),   A (n, 3): lab templates, Sigma: noise PSD matrix (noise.py),
 which the sidereal average leaves unchanged (a rotation of an isotropic average). Sigma is block-diagonal by room,
 so F is a sum over rooms; inside a room it is NOT submodular once common-mode noise is in the model: a null-response

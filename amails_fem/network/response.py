@@ -1,4 +1,4 @@
-"""Sensor response rows n_i . R(r_i; f): the field a sensor reads per unit effective current (physics.md sec. 4).
+"""Sensor response rows n_i . R(r_i; f): the field a sensor reads per unit effective current (docs/physics.md sec. 4).
 
 R(r; f) is the room's response tensor, B_a(r) = sum_k R_ak(r; f) J_k, in tesla per A/m^2, complex and
 frequency dependent in general (phasor convention x(t) = Re[X exp(-i 2 pi f t)]). A perfect-conductor room gives a
@@ -71,7 +71,7 @@ def rows_for(response, points_m, axes, freqs_hz, chunk: int = 4096) -> np.ndarra
 def solve_network_rooms(network, *, order: int = 2, mesh_size_m: float | None = None, quiet: bool = True,
                         progress: Progress | None = None) -> dict:
     """Perfect-conductor room solves for every room of the network (one solve per distinct geometry), wrapped as
-    {room name: RoomResponse}. Uses ``amails_fem.solve_room`` (docs/physics.md, sec. 2)."""
+    {room name: RoomResponse}. Uses ``amails_fem.solve_room`` (docs/physics.md sec. 2)."""
 
     progress = progress or Progress(quiet=quiet)
     by_key, out = {}, {}
@@ -106,7 +106,7 @@ def sensor_rows(network, responses: dict, freqs_hz) -> np.ndarray:
 
 
 def j_eff_per_eps(freqs_hz, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> np.ndarray:
-    """J_eff for eps = 1 (A/m^2) at each frequency: sqrt(2 rho/mu0) 2 pi f / c (physics.md sec. 1)."""
+    """J_eff for eps = 1 (A/m^2) at each frequency: sqrt(2 rho/mu0) 2 pi f / c (docs/physics.md sec. 1)."""
     return j_eff_a_m2(1.0, 1.0, rho_gev_cm3) * np.asarray(freqs_hz, float)
 
 

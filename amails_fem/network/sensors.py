@@ -1,6 +1,6 @@
 """Sensors, sites, rooms and networks: frozen dataclasses, TOML loading and validation.
 
-A network (physics.md sec. 4; AMAILS, seed 000) is sites (latitude, longitude, azimuth of the room x axis from
+A network (docs/physics.md sec. 4; AMAILS, Jiang et al. (2024)) is sites (latitude, longitude, azimuth of the room x axis from
 north) + rooms (a room geometry centred at the origin, z up, a sensor standoff and a common-mode noise) + sensors
 (a position in their room's frame, a unit sensitive axis and an amplitude spectral density). Every user mistake
 is a SpecError naming the field, raised before any meshing or solving.
@@ -15,7 +15,7 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
-from amails_fem.io.files import read_toml
+from amails_fem.io.files import data_path, read_toml
 from amails_fem.specs.rooms import parse_room
 from amails_fem.validate import require_positive, require_range
 
@@ -248,5 +248,5 @@ def _no_unknown(table: dict, allowed: set, where: str) -> None:
 
 
 def default_network_path() -> Path:
-    """geometries/amails_network.toml of the source tree (the AMAILS Suzhou + Harbin network)."""
-    return Path(__file__).resolve().parents[2] / "geometries" / "amails_network.toml"
+    """amails_fem/data/amails_network.toml (the AMAILS Suzhou + Harbin network), shipped with the package."""
+    return data_path("amails_network.toml")

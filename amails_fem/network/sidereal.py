@@ -3,7 +3,7 @@
 Frames: amails_fem/frames.py (celestial X, Y, Z; local East, North, Up; the room's x, y, z = Up).
 The lab-frame polarization p_lab(t) = E(theta(t)) P (rows of E are the room axes in celestial components) has
 only the harmonics exp(i m theta), m = -1, 0, 1, so a sensor's line at f splits into f and f +/- f_sidereal
-(docs/physics.md, sec. 5). With phasors x(t) = Re[X exp(-i 2 pi f t)], the part of p_lab at frequency f + l f_sid
+(docs/physics.md sec. 4). With phasors x(t) = Re[X exp(-i 2 pi f t)], the part of p_lab at frequency f + l f_sid
 (line offset l = -1, 0, +1) is Lambda_l P with Lambda_l = M_{-l} exp(-i l theta_ref), where
 E(theta) = sum_m M_m exp(i m theta) and theta_ref is the site's sidereal angle at the reference time t_ref:
     s_i(t) = Re[ sum_l (T_i . Lambda_l P) exp(-i 2 pi (f + l f_sid) (t - t_ref)) ].

@@ -4,7 +4,7 @@ Dataset written to HDF5/NetCDF4 (h5netcdf), plus the time-domain injection gener
 Conventions (also written into the file's attributes):
   - phasors: x(t) = Re[X exp(-i 2 pi f t)]; a sensor reading is s_i(t) = eps Re[sum_l A_l,i . P exp(-i 2 pi
     (f + l f_sid)(t - t_ref))] (sidereal.py), A in tesla per unit eps, P the celestial polarization (|P| = 1).
-  - J_eff = eps sqrt(2 rho/mu0) 2 pi f / c along P (physics.md sec. 1); templates are for eps = 1.
+  - J_eff = eps sqrt(2 rho/mu0) 2 pi f / c along P (docs/physics.md sec. 1); templates are for eps = 1.
   - cross-spectra: C_ij = a_i conj(a_j) (tesla^2 per eps^2). A periodogram of duration T normalised to a one-sided
     PSD with the e^{-i w t} coefficient z_i (correlator.py) has E[z_i conj(z_j)] = (T/2) eps^2 C_ij + noise.
   - polarization averages are over an isotropic P, E[P P^dagger] = I/3; time averages over whole sidereal days

@@ -1,4 +1,4 @@
-"""Quasi-static shield room with impedance walls (docs/physics.md, sec. 3; docs/walls.md), complex and frequency dependent.
+"""Quasi-static shield room with impedance walls (docs/physics.md sec. 2; docs/walls.md), complex and frequency dependent.
 
 Same scalar formulation as the perfect conductor: B = mu0 (a + grad psi), a = J x r / 2, psi harmonic. The wall
 condition follows from E_t = Z_s K, K = H x n (n outward, no field beyond the wall) and Faraday's law

@@ -1,4 +1,4 @@
-"""QEMD magnetic current (seed 002 eqs. 35-42, 69-72; physics.md sec. 2 (b)) in a shield room, and the combined signal.
+"""QEMD magnetic current (Dai, Li & Zhang (2025) eqs. 35-42, 69-72; docs/physics.md sec. 2 (b)) in a shield room, and the combined signal.
 
 -curl E = dB/dt + j_m: in vacuum a uniform j_m gives the uniform field B_m = j_m / (i omega), E = 0, of amplitude
     |B_m| = eps_m sqrt(2 mu0 rho)     with eps_m = eps2 (case I) or eps sqrt(1 - x) (case II, eq. 42).

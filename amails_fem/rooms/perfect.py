@@ -1,4 +1,4 @@
-"""Quasi-static shield room with perfectly conducting walls (docs/physics.md, sec. 2).
+"""Quasi-static shield room with perfectly conducting walls (docs/physics.md sec. 2).
 
 Inside a closed conducting room the dark-photon effective current J gives
     curl B = mu0 J,  div B = 0,  n . B = 0 on the walls.

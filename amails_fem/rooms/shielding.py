@@ -1,6 +1,6 @@
 """Shielding factor S = |B0| / |B(centre)| of closed permeable/conducting shells in a uniform external field.
 
-Two models (physics.md sec. 2 (a), issue 5):
+Two models (docs/physics.md sec. 2):
 
 1. Thin-layer finite elements (static): magnetic scalar potential, H = -grad phi, div grad phi = 0 in air; a layer
    of thickness t << size carries tangential flux, so across its mid-surface Gamma the normal flux jumps by

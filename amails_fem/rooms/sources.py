@@ -1,6 +1,6 @@
 """The dark-photon source in a room: polarization vectors and the particular field a = J x r / 2 with its traces.
 
-B = mu0 (a + grad psi) solves curl B = mu0 J for a uniform J (docs/physics.md, sec. 2); a_k = e_k x r / 2 is the
+B = mu0 (a + grad psi) solves curl B = mu0 J for a uniform J (docs/physics.md sec. 2); a_k = e_k x r / 2 is the
 particular field per unit current along axis k, written once here for points, quadrature points and wall loads.
 """
 

@@ -15,7 +15,7 @@ the return current flows in the wall, H_t = 0 outside), the surface impedance se
 
 with the limits Z_s -> 1/(sigma t) - i omega mu t / 3 (thin sheet, t << delta) and Z_s -> eta = (1 - i)/(sigma delta)
 (thick slab, t >> delta). The impedance length l = Z_s / (-i omega mu0) (metres, complex) sets the room's response
-(physics.md sec. 2): l -> 0 is a perfect conductor, |l| >> room size spreads the return current evenly.
+(docs/physics.md sec. 2): l -> 0 is a perfect conductor, |l| >> room size spreads the return current evenly.
 A passive wall has Re Z_s >= 0 (absorbs power) and Im Z_s <= 0 (inductive), i.e. Im l >= 0 and Re l >= 0.
 
 The same chain matrix gives the thin-layer shielding model (physics/shielding.py).
@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from amails_fem import units
 from amails_fem.errors import SpecError
-from amails_fem.io.files import read_toml
+from amails_fem.io.files import data_path, read_toml
 from amails_fem.validate import require_positive
 
 F_MIN_HZ = 1e-3  # below this the quasi-static wall model is pointless (l -> infinity)
@@ -39,7 +38,7 @@ F_MAX_HZ = 1e7   # above this a shield room is no longer quasi-static (2 pi f L 
 
 # Presets: (sigma S/m, mu_r). Sources: mu-metal (Ni80Fe15Mo5, annealed) resistivity 0.55-0.6 uOhm m, initial
 # permeability 2e4-1e5 at low field; in assembled rooms mu_r ~ 1e4-3e4 is typical (seams, stress, low-field
-# regime), so 2e4 is used (issue 5's example). Aluminium alloys 3.0-3.7e7 S/m; copper (IACS) 5.8e7 S/m.
+# regime), so 2e4 is used. Aluminium alloys 3.0-3.7e7 S/m; copper (IACS) 5.8e7 S/m.
 MATERIALS = {
     "mu_metal": (1.6e6, 2.0e4),
     "aluminium": (3.5e7, 1.0),
@@ -327,13 +326,5 @@ def load_walls(path) -> WallStack:
 
 
 def amails_stack() -> WallStack:
-    """The AMAILS five-layer mu-metal wall of geometries/amails_room_mumetal.toml (assumed layer data)."""
-    root = Path(__file__).resolve().parent.parent / "geometries" / "amails_room_mumetal.toml"
-    if root.is_file():
-        return load_walls(root)
-    layers = []
-    for i in range(5):
-        layers.append(mu_metal(1.5e-3, name=f"mu-metal {i + 1}"))
-        if i < 4:
-            layers.append(air_gap(0.1))
-    return WallStack(tuple(layers), "AMAILS five-layer mu-metal (built-in)")
+    """The AMAILS five-layer mu-metal wall of amails_fem/data/amails_room_mumetal.toml (assumed layer data)."""
+    return load_walls(data_path("amails_room_mumetal.toml"))
