@@ -10,6 +10,7 @@ import math
 C_M_S = 299_792_458.0                 # speed of light (m/s)
 MU0_H_M = 1.25663706212e-6            # vacuum permeability (H/m), CODATA 2018
 H_J_S = 6.62607015e-34                # Planck constant (J s)
+K_B_J_K = 1.380649e-23               # Boltzmann constant (J/K)
 E_CHARGE_C = 1.602176634e-19          # elementary charge (C) = J per eV
 GEV_CM3_TO_J_M3 = 1e9 * E_CHARGE_C * 1e6  # 1 GeV/cm^3 in J/m^3
 RHO_DM_GEV_CM3 = 0.45                 # default local dark-matter density (GeV/cm^3)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from amails_fem import units
 from amails_fem.errors import SpecError
+
+QUASI_STATIC_LIMIT = 0.01  # warn when 2 pi f L / c exceeds this
 
 
 def _number(value, field: str, allowed: str) -> float:
@@ -70,3 +74,12 @@ def unit_vector(vector, field: str = "polarization") -> np.ndarray:
     if not np.all(np.isfinite(v)) or norm == 0.0:
         raise SpecError(f"{field} must be a finite, non-zero 3-vector; got {vector!r}")
     return v / norm
+
+
+def check_quasi_static(freq_hz: float, size_m: float) -> float:
+    """Return 2 pi f L / c and warn when it exceeds 0.01 (use a full-wave solver there)."""
+    kl = units.quasi_static_parameter(freq_hz, size_m)
+    if kl > QUASI_STATIC_LIMIT:
+        warnings.warn(f"2 pi f L / c = {kl:.3g} > {QUASI_STATIC_LIMIT} at f = {freq_hz:g} Hz, L = {size_m:g} m: "
+                      "outside the quasi-static regime of this solver", RuntimeWarning, stacklevel=3)
+    return kl

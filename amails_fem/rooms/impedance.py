@@ -42,11 +42,12 @@ from amails_fem.fem.probe import field_gradient, gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
 from amails_fem.linalg.reduced_basis import ReducedStats, solve_frequency_grid
 from amails_fem.log import Progress
-from amails_fem.rooms.model import check_quasi_static, check_solver_options, mesh_and_assemble, points_inside
+from amails_fem.rooms.model import check_solver_options, mesh_and_assemble, points_inside
 from amails_fem.rooms.response import GridTensor
 from amails_fem.rooms.sources import half_cross, half_cross_matrix, unit_polarization
 from amails_fem.specs.rooms import RoomBase
 from amails_fem.specs.walls import as_wall_map, check_freqs_hz
+from amails_fem.validate import check_quasi_static
 
 # solve_impedance_room's default: real snapshots above this many DOFs. Measured (AMAILS room, 50 frequencies):
 # 3.3k DOFs real 0.39 s (8 full solves) vs complex 0.24 s (3); 27k DOFs real 1.27 s vs complex 1.74 s.

@@ -7,12 +7,10 @@ scikit-fem's isoparametric assembly. Inputs are validated here before any meshin
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 from skfem import Basis, ElementTetP1, ElementTetP2, FacetBasis
 
-from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.fem.assembly import stiffness_affine
 from amails_fem.fem.forms import laplace, unit_load
@@ -21,8 +19,6 @@ from amails_fem.meshing.rooms import RoomMesh, mesh_room
 from amails_fem.rooms.sources import neumann_load
 from amails_fem.specs.rooms import RoomBase
 from amails_fem.validate import as_points, require_option
-
-QUASI_STATIC_LIMIT = 0.01  # warn when 2 pi f L / c exceeds this
 
 
 def points_inside(spec: RoomBase, points_m) -> np.ndarray:
@@ -43,15 +39,6 @@ def check_solver_options(spec, order: int, tol: float) -> None:
     require_option(order, "order", (1, 2))
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 < tol < 1e-3):
         raise SpecError(f"tol must be a number in (0, 1e-3) (relative true residual); got {tol!r}")
-
-
-def check_quasi_static(freq_hz: float, size_m: float) -> float:
-    """Return 2 pi f L / c and warn when it exceeds 0.01 (use a full-wave solver there)."""
-    kl = units.quasi_static_parameter(freq_hz, size_m)
-    if kl > QUASI_STATIC_LIMIT:
-        warnings.warn(f"2 pi f L / c = {kl:.3g} > {QUASI_STATIC_LIMIT} at f = {freq_hz:g} Hz, L = {size_m:g} m: "
-                      "outside the quasi-static regime of this solver", RuntimeWarning, stacklevel=3)
-    return kl
 
 
 def room_basis(rm: RoomMesh, order: int):

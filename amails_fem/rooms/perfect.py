@@ -21,11 +21,11 @@ from amails_fem.linalg.amg import p1_to_p2_prolongation
 from amails_fem.linalg.krylov import SolveStats, solve_neumann
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import RoomMesh
-from amails_fem.rooms.model import check_quasi_static, check_solver_options, mesh_and_assemble, points_inside
+from amails_fem.rooms.model import check_solver_options, mesh_and_assemble, points_inside
 from amails_fem.rooms.response import StaticTensor
 from amails_fem.rooms.sources import half_cross_matrix, unit_polarization
 from amails_fem.specs.rooms import RoomBase
-from amails_fem.validate import require_option
+from amails_fem.validate import check_quasi_static, require_option
 
 
 @dataclass
