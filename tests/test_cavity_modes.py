@@ -212,7 +212,7 @@ def test_rod_with_end_gap_uses_3d_solver():
 # ---------------------------------------------------------------------------------------------------------------
 # half cylinder: G_B (Dai, Li & Zhang (2025)) and the rod tuning trend
 # ---------------------------------------------------------------------------------------------------------------
-def test_half_cylinder_gb_vanishes_and_seed_number_reproduced():
+def test_half_cylinder_gb_vanishes_and_published_number_reproduced():
     """G_B = 0 for every mode of a closed PEC cavity (int B dV = oint n x E dS / i omega = 0); Dai, Li & Zhang's (2025) 0.61
     is the B_z-only ratio of a full-cylinder TE111 field cut in half, which is not a mode of the D shape."""
     from skfem import Functional

@@ -6,6 +6,13 @@ With beta = p pi / h and k^2 = k_c^2 + beta^2 (Pozar, Microwave Engineering, sec
   TEM_p  (p >= 1, one per rod): lap phi = 0, phi = 1 on one rod, 0 on the other walls; E = grad phi sin(beta z)
 The 2D problems use Lagrange elements of degree >= 2 on curved (isoparametric, MeshTri2) triangles.
 z integrals are done in closed form, so every volume and wall integral is an exact quadrature of the 2D field.
+
+Materials. A uniform filling (cavity eps_r, mu_r) keeps every family exact with k0^2 eps_r mu_r = k_c^2 + beta^2
+(Pozar sec. 6.3 with k = omega sqrt(mu eps)). Filling regions that do not change along z (DielectricRod, slabs along
+x or y) couple TE and TM for p >= 1 (hybrid modes, e.g. LSE/LSM of a slab-loaded box; Harrington, Time-Harmonic
+Electromagnetic Fields, 1961, sec. 4-7), which a scalar 2D problem cannot give. What stays exact is the
+z-independent family (p = 0): E = u(x, y) z, -div(mu_r^-1 grad u) = k0^2 eps_r u, u = 0 on the walls (every p = 0
+mode has E_t = 0, since n x E = 0 on the end caps); ``p0_only=True`` returns that family.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from amails_fem.cavities.modes import CavityMode, check_n_modes, check_near_hz, 
 from amails_fem.errors import SpecError
 from amails_fem.linalg.eigen import shift_invert_eigsh
 from amails_fem.log import QUIET
-from amails_fem.meshing.cavities import cross_section_mesh
+from amails_fem.meshing.cavities import cell_materials, cross_section_mesh
 from amails_fem.specs.cavities import default_mesh_size_m
 from amails_fem.units import C_M_S
 
@@ -71,15 +78,37 @@ class CrossSection:
         self.boundary_dofs = self.basis.get_dofs().flatten()
         self.interior = np.setdiff1d(np.arange(self.basis.N), self.boundary_dofs)
         self.area_m2 = float(self.b1.sum())
+        self.eps_r = float(getattr(spec, "eps_r", 1.0))  # uniform (background) filling
+        self.mu_r = float(getattr(spec, "mu_r", 1.0))
 
-    def wall_flux2(self, u: np.ndarray, lam: float) -> float:
+    def weighted(self):
+        """Matrices with the per-element eps_r, mu_r of the spec (built once): K_mu = int mu_r^-1 grad u . grad v,
+        M_eps = int eps_r u v, K_mu2 = int mu_r^-2 grad u . grad v (end-cap |H|^2), b_mu = int mu_r^-1 grad v."""
+        if not hasattr(self, "K_mu"):
+
+
+            eps, mu = cell_materials(self.spec, self.basis.mapping, 2)
+            nq = self.basis.X.shape[-1]
+            e_q, m_q = np.repeat(eps[:, None], nq, axis=1), np.repeat(1.0 / mu[:, None], nq, axis=1)
+            b = self.basis
+            self.K_mu = asm(BilinearForm(lambda u, v, w: w.m * dot(grad(u), grad(v))), b, m=m_q).tocsr()
+            self.K_mu2 = asm(BilinearForm(lambda u, v, w: w.m**2 * dot(grad(u), grad(v))), b, m=m_q).tocsr()
+            self.M_eps = asm(BilinearForm(lambda u, v, w: w.e * u * v), b, e=e_q).tocsr()
+            self.bx_mu = asm(LinearForm(lambda v, w: w.m * grad(v)[0]), b, m=m_q)
+            self.by_mu = asm(LinearForm(lambda v, w: w.m * grad(v)[1]), b, m=m_q)
+        return self
+
+    def wall_flux2(self, u: np.ndarray, lam: float, K=None, M=None) -> float:
         """oint (du/dn)^2 ds for u constant on each wall, from the consistent flux g: int g v ds = (K u - lam M u)_v
-        for boundary test functions v (superconvergent, unlike the trace of grad u)."""
+        for boundary test functions v (superconvergent, unlike the trace of grad u). With the material K_mu, M_eps
+        the flux is mu_r^-1 du/dn."""
 
+        K = self.K if K is None else K
+        M = self.M if M is None else M
         B = self.boundary_dofs
         if not hasattr(self, "_Mbb"):
             self._Mbb = self.Mb[B][:, B].tocsc()
-        r = (self.K @ u - lam * (self.M @ u))[B]
+        r = (K @ u - lam * (M @ u))[B]
         g = spsolve(self._Mbb, r)
         return float(g @ r)
 
@@ -87,12 +116,14 @@ class CrossSection:
     def n_dofs(self) -> int:
         return self.basis.N
 
-    def dirichlet_modes(self, n: int):
-        """Lowest ``n`` (k_c^2, u) of -lap u = k_c^2 u, u = 0 on the walls (TM families)."""
+    def dirichlet_modes(self, n: int, weighted: bool = False):
+        """Lowest ``n`` (k_c^2, u) of -lap u = k_c^2 u, u = 0 on the walls (TM families); ``weighted``: of
+        -div(mu_r^-1 grad u) = k0^2 eps_r u with the spec's materials (the p = 0 family of a filled cavity)."""
 
         I = self.interior
         n = min(n, I.size - 2)
-        lam, vec = shift_invert_eigsh(self.K[I][:, I], self.M[I][:, I], n, sigma=0.0)
+        K, M = (self.weighted().K_mu, self.M_eps) if weighted else (self.K, self.M)
+        lam, vec = shift_invert_eigsh(K[I][:, I], M[I][:, I], n, sigma=0.0)
         U = np.zeros((self.basis.N, lam.size))
         U[I] = vec
         return lam, U
@@ -131,8 +162,13 @@ class CrossSection:
 class Family2DField:
     """A 3D mode built from a 2D field ``u`` (TM, TE or TEM family) and its axial index p (see module doc)."""
 
-    def __init__(self, cs: CrossSection, kind: str, u: np.ndarray, kc2: float, p: int):
+    def __init__(self, cs: CrossSection, kind: str, u: np.ndarray, kc2: float, p: int, weighted: bool = False):
+        """``weighted``: u solves the material problem -div(mu_r^-1 grad u) = kc2 eps_r u (kind TM, p = 0 only),
+        kc2 = k0^2; otherwise a uniform filling enters through the scalars cs.eps_r, cs.mu_r."""
         self.cs, self.kind, self.u, self.kc2, self.p = cs, kind, u, float(kc2), int(p)
+        self.weighted = bool(weighted)
+        if self.weighted and (kind != "TM" or p != 0):
+            raise SpecError("material-weighted cross-section fields exist only for the TM_mn0 (p = 0) family")
         h = cs.spec.height_m
         self.h = h
         self.beta = p * math.pi / h
@@ -150,6 +186,8 @@ class Family2DField:
         self.I_g2 = float(u @ (K @ u))
         if kind == "TE":  # dw/dn = 0: |grad w|^2 on the wall is the tangential derivative of the trace
             self.W_g2 = float(u @ (cs.Kb @ u))
+        elif self.weighted:  # (mu_r^-1 du/dn)^2 from the material residual
+            self.W_g2 = cs.wall_flux2(u, self.kc2, cs.K_mu, cs.M_eps)
         else:  # u constant on each wall: |grad u|^2 = (du/dn)^2 from the consistent (residual) flux
             self.W_g2 = cs.wall_flux2(u, self.kc2)
         self.W_u2 = float(u @ (cs.Mb @ u))
@@ -185,8 +223,33 @@ class Family2DField:
             return b**2 * self.I_g2 * self.iC2 + kc2**2 * self.I_u2 * self.iS2
         return b**2 * self.I_g2 * self.iC2
 
+    def int_epsE2(self):
+        """int eps_r |E|^2 dV."""
+        if self.weighted:
+            return float(self.u @ (self.cs.M_eps @ self.u)) * self.iC2
+        return self.cs.eps_r * self.int_E2()
+
+    def int_muinv_curlE(self):
+        """int mu_r^-1 curl E dV, shape (3,)."""
+        if self.weighted:  # p = 0: curl E = (du/dy, -du/dx, 0)
+            cs = self.cs
+            return np.array([float(cs.by_mu @ self.u) * self.iC, -float(cs.bx_mu @ self.u) * self.iC, 0.0])
+        return self.int_curlE() / self.cs.mu_r
+
+    def int_muinv_curlE2(self):
+        """int mu_r^-1 |curl E|^2 dV."""
+        if self.weighted:
+            return float(self.u @ (self.cs.K_mu @ self.u)) * self.iC2
+        return self.int_curlE2() / self.cs.mu_r
+
     def wall_curlE2(self):
-        """int |curl E|^2 dS over side walls (rods included) and both end caps (cos^2 = 1 there, sin = 0)."""
+        """int |mu_r^-1 curl E|^2 dS over side walls (rods included) and both end caps (cos^2 = 1 there, sin = 0);
+        = int |curl E|^2 dS in vacuum."""
+        if self.weighted:
+            return self.W_g2 * self.iC2 + 2 * float(self.u @ (self.cs.K_mu2 @ self.u))
+        return self._wall_curlE2_vacuum() / self.cs.mu_r**2
+
+    def _wall_curlE2_vacuum(self):
         b, kc2 = self.beta, self.kc2
         if self.kind == "TM":
             f = (self.k2 / kc2) ** 2
@@ -274,18 +337,30 @@ def _combine(tm, te, tem, h, n_modes, near_k):
 
 
 def cross_section_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: int = 2,
-                        size_m: float | None = None, progress=None):
-    """Modes of a z-invariant cavity from the 2D TM/TE/TEM families (see module doc), sorted by frequency."""
+                        size_m: float | None = None, progress=None, p0_only: bool = False):
+    """Modes of a z-invariant cavity from the 2D TM/TE/TEM families (see module doc), sorted by frequency.
+
+    ``p0_only``: only the z-independent family E = u(x, y) z of -div(mu_r^-1 grad u) = k0^2 eps_r u (TM_mn0),
+    exact with filling regions (required then: their p >= 1 modes are hybrid, use the 3D solver for those).
+    """
 
     progress = progress or QUIET
     n_modes = check_n_modes(n_modes)
     if not spec.z_invariant:
         raise SpecError("the cross-section solver needs a z-invariant cavity (rods with gap_m = 0)")
+    if getattr(spec, "fillings", ()) and not p0_only:
+        raise SpecError("p0_only must be True for a cavity with filling regions: the cross-section solver gives only "
+                        "their z-independent TM_mn0 modes (use the 3D solver for the complete spectrum)")
     with progress.step("cross-section mesh and matrices") as info:
         cs = CrossSection(spec, order=order, size_m=size_m)
         info["note"] = f"{cs.n_dofs} DOFs, P{order}, h = {cs.size_m:.3g} m"
     check_near_hz(near_hz, cs.size_m, order)
     near_k = None if near_hz is None else 2 * math.pi * near_hz / C_M_S
+    if p0_only:
+        return _p0_modes(cs, n_modes, near_k, progress)
+    k_scale = 1.0 / math.sqrt(cs.eps_r * cs.mu_r)  # uniform filling: k0 = k / sqrt(eps_r mu_r)
+    if near_k is not None:
+        near_k = near_k / k_scale
     tems = cs.tem_potentials()
     n2 = n_modes + 4
     with progress.step("2D eigenproblems (Dirichlet TM, Neumann TE)") as info:
@@ -312,9 +387,39 @@ def cross_section_modes(spec, n_modes: int = 6, near_hz: float | None = None, or
             fld = Family2DField(cs, "TEM", tems[i], 0.0, p)
         ez, bz = fld.z_fractions()
         label = guess_label(fld, spec, ez, bz, p_index=p)
-        modes.append(CavityMode(freq_hz=k * C_M_S / (2 * math.pi), label=label, solver="cross-section", spec=spec,
-                                field=fld, n_dofs=cs.n_dofs, order=order, mesh_size_m=cs.size_m,
+        modes.append(CavityMode(freq_hz=k * k_scale * C_M_S / (2 * math.pi), label=label, solver="cross-section",
+                                spec=spec, field=fld, n_dofs=cs.n_dofs, order=order, mesh_size_m=cs.size_m,
                                 residual=res.get((kind, i), 0.0)))
+    return modes
+
+
+def _p0_modes(cs, n_modes: int, near_k, progress):
+    """The z-independent modes E = u z of a (filled) z-invariant cavity: lowest ``n_modes`` or nearest near_k."""
+
+    I = cs.interior
+    n2 = n_modes + 4
+    with progress.step("2D eigenproblem -div(mu_r^-1 grad u) = k0^2 eps_r u (TM_mn0 family)") as info:
+        while True:
+            lam, U = cs.dirichlet_modes(n2, weighted=True)
+            k = np.sqrt(lam)
+            pick = np.arange(min(n_modes, lam.size)) if near_k is None else np.argsort(np.abs(k - near_k))[:n_modes]
+            enough = pick.size == n_modes and (near_k is None or k.max() > near_k + np.abs(k[pick] - near_k).max())
+            if enough or n2 >= min(I.size - 3, 400):
+                break
+            n2 *= 2
+        info["note"] = f"{lam.size} material-weighted Dirichlet modes"
+    if pick.size < n_modes:
+        raise SpecError(f"n_modes = {n_modes} is more than this mesh resolves ({pick.size}); refine the mesh")
+    modes = []
+    for i in sorted(pick, key=lambda j: lam[j]):
+        u = U[:, i]
+        fld = Family2DField(cs, "TM", u, lam[i], 0, weighted=True)
+        r = (cs.K_mu @ u - lam[i] * (cs.M_eps @ u))[I]
+        res = float(np.linalg.norm(r) / max(np.linalg.norm((cs.K_mu @ u)[I]), 1e-300))
+        label = guess_label(fld, cs.spec, 1.0, 0.0, p_index=0)
+        modes.append(CavityMode(freq_hz=float(k[i]) * C_M_S / (2 * math.pi), label=label, solver="cross-section",
+                                spec=cs.spec, field=fld, n_dofs=cs.n_dofs, order=cs.order, mesh_size_m=cs.size_m,
+                                residual=res))
     return modes
 
 

@@ -4,6 +4,9 @@ solvers share (cavities/cross_section.py, cavities/nedelec3d.py; the dispatcher 
     curl curl E = k^2 E in the cavity,  n x E = 0 on every conducting wall,  f = c k / (2 pi),
 
 and carry their fields: E (V/m, arbitrary normalisation) and B = curl E / (i omega) (tesla per the same scale).
+Filled cavities (relative eps_r, mu_r per region, see specs/cavities.py) solve curl (mu_r^-1 curl E) = k0^2 eps_r E,
+f = c k0 / (2 pi); then H = B / (mu0 mu_r), and the "auto" solver is the 3D one as soon as a cavity has filling
+regions (the cross-section solver gives only their z-independent TM_mn0 family, see cavities/cross_section.py).
 """
 
 from __future__ import annotations
@@ -75,8 +78,22 @@ class CavityMode:
         return self.field.int_curlE2() / self.omega_rad_s**2
 
     def wall_B2(self) -> float:
-        """Surface integral of |B|^2 over all conducting walls (B is tangential there)."""
+        """Surface integral of |mu0 H|^2 = |B / mu_r|^2 over all conducting walls (H is tangential there); this is
+        |B|^2 wherever the wall medium has mu_r = 1 (T^2 m^2 per the field scale)."""
         return self.field.wall_curlE2() / self.omega_rad_s**2
+
+    def energy_eps_E(self) -> float:
+        """int eps_r |E|^2 dV (V^2 m): the electric stored energy over eps0 / 4 (= energy_E() in vacuum)."""
+        return self.field.int_epsE2()
+
+    def integral_mu0_H(self) -> np.ndarray:
+        """mu0 int H dV = int B / mu_r dV (T m^3), shape (3,), complex; the volume integral a uniform magnetic
+        current couples to (int j_m . H* dV). Equals integral_B() wherever mu_r = 1."""
+        return self.field.int_muinv_curlE() / (1j * self.omega_rad_s)
+
+    def energy_BH(self) -> float:
+        """mu0 int B . H* dV = int |B|^2 / mu_r dV (T^2 m^3): the magnetic stored energy times 4 mu0."""
+        return self.field.int_muinv_curlE2() / self.omega_rad_s**2
 
     def z_fractions(self) -> tuple[float, float]:
         """(int |E_z|^2 / int |E|^2, int |B_z|^2 / int |B|^2): 1 for E_z-only TM_mn0, 0 for TE's E_z."""

@@ -1,5 +1,9 @@
 """3D cavity solver: curl curl E = k^2 E, n x E = 0 on all walls, Nedelec elements (first kind, degree 1 or 2).
 
+With materials (cavity eps_r, mu_r and fillings, piecewise constant per element): curl (mu_r^-1 curl E) =
+k0^2 eps_r E, f = c k0 / (2 pi) (Jin, The Finite Element Method in Electromagnetics, 3rd ed. 2014, ch. 8): K is
+then int mu_r^-1 curl u . curl v dV and M is int eps_r u . v dV; the vacuum matrices stay for |E|^2, |curl E|^2.
+
 Shift-invert Lanczos (scipy eigsh) near a target k^2 with a sparse LU of K - sigma M (docs/performance.md: MMD_AT_PLUS_A,
 no pivoting, symmetric mode). The discrete gradients (k = 0) are kept out by the shift and then filtered.
 """
@@ -22,7 +26,7 @@ from amails_fem.errors import SpecError
 from amails_fem.fem.nedelec2 import ElementTetN2
 from amails_fem.linalg.eigen import shift_invert_eigsh, splu_symmetric
 from amails_fem.log import QUIET
-from amails_fem.meshing.cavities import volume_mesh
+from amails_fem.meshing.cavities import cell_materials, volume_mesh
 from amails_fem.specs.cavities import default_mesh_size_m
 from amails_fem.units import C_M_S
 
@@ -100,13 +104,26 @@ class NedelecField:
     def int_curlE2(self):
         return float(self.x @ (self.s.K @ self.x))
 
+    def int_epsE2(self):
+        """int eps_r |E|^2 dV (twice the electric energy over eps0/2)."""
+        return float(self.x @ (self.s.M_eps @ self.x))
+
+    def int_muinv_curlE(self):
+        """int mu_r^-1 curl E dV, shape (3,) (= i omega mu0 int H dV)."""
+        return np.array([v @ self.x for v in self.s.vC_mu])
+
+    def int_muinv_curlE2(self):
+        """int mu_r^-1 |curl E|^2 dV (= omega^2 mu0 int B . H* dV)."""
+        return float(self.x @ (self.s.K_mu @ self.x))
+
     def wall_curlE2(self):
-        """oint |curl E|^2 dS from the consistent wall flux g = n x curl E: oint g . v dS = (K x - k^2 M x)_v for
-        the wall DOFs v (curl E is tangential on a PEC wall), more accurate than the trace of curl E_h."""
+        """oint |mu_r^-1 curl E|^2 dS from the consistent wall flux g = n x mu_r^-1 curl E: oint g . v dS =
+        (K x - k^2 M x)_v for the wall DOFs v (material K, M; curl E is tangential on a PEC wall), more accurate
+        than the trace of curl E_h. Equals oint |curl E|^2 dS where the wall touches mu_r = 1."""
 
         s, x = self.s, self.x
-        k2 = self.int_curlE2() / self.int_E2()
-        r = (s.K @ x - k2 * (s.M @ x))[s.boundary]
+        k2 = self.int_muinv_curlE2() / self.int_epsE2()
+        r = (s.K_mu @ x - k2 * (s.M_eps @ x))[s.boundary]
         return float(r @ spsolve(s.Mwall, r))
 
     def z_fractions(self):
@@ -171,6 +188,19 @@ class NedelecSolver:
         self.Kz = asm(BilinearForm(lambda u, v, w: curl(u)[2] * curl(v)[2]), self.basis).tocsr()
         self.vE = [asm(LinearForm(lambda v, w, j=j: v[j]), self.basis) for j in range(3)]
         self.vC = [asm(LinearForm(lambda v, w, j=j: curl(v)[j]), self.basis) for j in range(3)]
+        self.K_mu, self.M_eps, self.vC_mu = self.K, self.M, self.vC  # vacuum: the same matrices
+        self.eps_mu_max = 1.0
+        if getattr(spec, "filled", False):
+
+            eps, mu = cell_materials(spec, self.basis.mapping, 3)
+            nq = self.basis.X.shape[-1]
+            e_q, m_q = np.repeat(eps[:, None], nq, axis=1), np.repeat(1.0 / mu[:, None], nq, axis=1)
+            self.K_mu = asm(BilinearForm(lambda u, v, w: w.inv_mu * dot(curl(u), curl(v))), self.basis,
+                            inv_mu=m_q).tocsr()
+            self.M_eps = asm(BilinearForm(lambda u, v, w: w.eps * dot(u, v)), self.basis, eps=e_q).tocsr()
+            self.vC_mu = [asm(LinearForm(lambda v, w, j=j: w.inv_mu * curl(v)[j]), self.basis, inv_mu=m_q)
+                          for j in range(3)]
+            self.eps_mu_max = float(np.max(eps * mu))
         self.boundary = self.basis.get_dofs().flatten()
         self.interior = np.setdiff1d(np.arange(self.basis.N), self.boundary)
         self.Mwall = wall_tangential_mass(self.basis, intorder=q)[self.boundary][:, self.boundary].tocsc()
@@ -188,11 +218,11 @@ class NedelecSolver:
         k_n^3 = 3 pi^2 n / V), making K - sigma M positive definite. Any k^2 ~ 0 left is discarded and counted.
         """
         I = self.interior
-        A, B = self.K[I][:, I], self.M[I][:, I]
+        A, B = self.K_mu[I][:, I], self.M_eps[I][:, I]  # the vacuum K, M unless the cavity is filled
         G, bnd = gradient_matrix(self.basis, self.order)
         keep = np.setdiff1d(np.arange(G.shape[1]), bnd)
-        proj = GradientProjector(G[I][:, keep], B)
-        weyl = (3 * np.pi**2 * n / self.spec.volume_m3) ** (2.0 / 3.0)
+        proj = GradientProjector(G[I][:, keep], B)  # M_eps-orthogonal: div (eps_r E) = 0 in the discrete sense
+        weyl = (3 * np.pi**2 * n / self.spec.volume_m3) ** (2.0 / 3.0) / self.eps_mu_max
         sig = -0.1 * weyl if (sigma is None or lowest) else float(sigma)
         lam, vec = shift_invert_eigsh(A, B, n + 2, sig, project=proj)
         grad = lam < 1e-6 * weyl
@@ -218,7 +248,7 @@ def nedelec_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: i
     n_modes = check_n_modes(n_modes)
     if size_m is None and near_hz is not None:
 
-        size_m = min(default_mesh_size_m(spec, 3), C_M_S / near_hz / 4)
+        size_m = min(default_mesh_size_m(spec, 3), C_M_S / near_hz / 4 / math.sqrt(_max_eps_mu(spec)))
     with progress.step("3D curved mesh and Nedelec assembly") as info:
         solver = NedelecSolver(spec, order=order, size_m=size_m)
         info["note"] = f"{solver.n_dofs} DOFs, degree {order}, {solver.mesh.t.shape[1]} tets, h = {solver.size_m:.3g} m"
@@ -235,3 +265,9 @@ def nedelec_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: i
                                 label=guess_label(fld, spec, ez, bz), solver="3d", spec=spec, field=fld,
                                 n_dofs=solver.n_dofs, order=order, mesh_size_m=solver.size_m, residual=res[i]))
     return modes
+
+
+def _max_eps_mu(spec) -> float:
+    """Largest eps_r mu_r of the cavity's materials: the wavelength there is shortest by its square root."""
+    vals = [spec.eps_r * spec.mu_r] + [f.eps_r * f.mu_r for f in getattr(spec, "fillings", ())]
+    return float(max(vals)) if hasattr(spec, "eps_r") else 1.0

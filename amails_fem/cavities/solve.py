@@ -31,10 +31,13 @@ def cavity_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: in
         require_positive(near_hz, "near_hz", "Hz")
     require_option(solver, "solver", SOLVERS)
     if solver == "auto":
-        solver = "cross-section" if spec.z_invariant else "3d"
+        solver = "cross-section" if spec.z_invariant and not spec.fillings else "3d"
     if solver == "cross-section":
         if not spec.z_invariant:
             raise SpecError("solver 'cross-section' needs a z-invariant cavity (rods with gap_m = 0); use '3d'")
+        if spec.fillings:
+            raise SpecError("solver 'cross-section' gives only the z-independent TM_mn0 modes of a cavity with "
+                            "filling regions: call cross_section_modes(spec, p0_only=True), or use solver '3d'")
         progress.say(f"cavity modes: cross-section solver (2D P{order} Lagrange, TM/TE/TEM families, exact in z)")
         modes = cross_section_modes(spec, n_modes, near_hz=near_hz, order=order, size_m=size_m, progress=progress)
     else:

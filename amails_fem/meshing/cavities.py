@@ -11,6 +11,7 @@ from amails_fem.meshing.session import gmsh_session
 from amails_fem.specs.cavities import (
     CavitySpec,
     CylinderCavity,
+    DielectricRod,
     HalfCylinderCavity,
     RectangularCavity,
     default_mesh_size_m,
@@ -36,6 +37,8 @@ def add_cross_section(spec: CavitySpec) -> int:
             s = out[0][1]
     else:
         raise TypeError(f"no cavity builder for {type(spec).__name__}")
+    if getattr(spec, "fillings", ()):
+        s = _fragment_fillings(occ, spec, 2, s)
     occ.synchronize()
     return s
 
@@ -65,9 +68,45 @@ def add_volume(spec: CavitySpec) -> int:
             v = out[0][1]
     else:
         raise TypeError(f"no cavity builder for {type(spec).__name__}")
+    if getattr(spec, "fillings", ()):
+        v = _fragment_fillings(occ, spec, 3, v)
     occ.synchronize()
     return v
 
+
+def _fragment_fillings(occ, spec, dim: int, tag: int) -> int:
+    """Split the cavity entity along the filling boundaries (a conforming mesh with interfaces); each filling
+    shape is first clipped to the cavity. Returns the tag of the first resulting entity."""
+    (x0, y0, z0), (x1, y1, z1) = spec.bounds_m
+    pad = spec.extent_m
+    tools = []
+    for f in spec.fillings:
+        if isinstance(f, DielectricRod):
+            cx, cy = f.center_m
+            raw = (occ.addDisk(cx, cy, 0, f.radius_m, f.radius_m) if dim == 2
+                   else occ.addCylinder(cx, cy, -pad, 0, 0, z1 + 2 * pad, f.radius_m))
+        else:
+            lo = [x0 - pad, y0 - pad, z0 - pad]
+            hi = [x1 + pad, y1 + pad, z1 + pad]
+            k = "xyz".index(f.axis)
+            lo[k], hi[k] = max(f.lo_m, lo[k]), min(f.hi_m, hi[k])
+            raw = (occ.addRectangle(lo[0], lo[1], 0, hi[0] - lo[0], hi[1] - lo[1]) if dim == 2
+                   else occ.addBox(lo[0], lo[1], lo[2], hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]))
+        clipped, _ = occ.intersect([(dim, raw)], occ.copy([(dim, tag)]))
+        tools.extend(clipped)
+    out, _ = occ.fragment([(dim, tag)], tools)
+    return out[0][1]
+
+
+def cell_materials(spec, mapping, dim: int):
+    """(eps_r, mu_r) per element (arrays of length n_elements) from the spec at each element's mapped centroid.
+
+    The mesh conforms to the filling boundaries, and the image of the reference centroid lies inside the (curved)
+    element, so each element is classified by a point strictly inside it."""
+    X = np.full((dim, 1), 1.0 / (dim + 1))
+    c = mapping.F(X)[:, :, 0]  # (dim, nel)
+    z = c[2] if dim == 3 else 0.5 * spec.height_m
+    return spec.materials_at(c[0], c[1], z)
 
 
 def _mesh_options(gmsh, size_m: float, order: int) -> None:
