@@ -1,22 +1,32 @@
 # The README's two commands: `make run` (set up + default job) and `make test` (set up + tests).
+# Both create and use a project virtual environment (.venv) and run this checkout's own code from it.
 PYTHON ?= python3
-PIP := $(PYTHON) -m pip
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
 
 .PHONY: setup run test bench clean
 
-setup:
-	$(PIP) install --quiet --disable-pip-version-check -e ".[test]"
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
 
 run: setup
-	amails-fem run --out amails_out
+	$(PY) -m amails_fem run --out amails_out
 
 test: setup
-	$(PYTHON) -m pytest -q --durations=15 tests
+	$(PY) -m pytest -q --durations=15 tests
 
-BENCHMARKS := room_validation room_scaling walls_frequency network cavity_modes
+BENCHMARKS := room_validation room_scaling walls_frequency shield_transfer network cavity_modes
 
 bench: setup
-	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(PYTHON) benchmarks/$$b.py || exit 1; done
+	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:
-	rm -rf amails_out .pytest_cache
+	rm -rf amails_out .pytest_cache $(VENV)

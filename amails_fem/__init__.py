@@ -13,7 +13,12 @@ __version__ = package_version()
 # name -> (module, attribute); attribute None means the module itself.
 _EXPORTS = {
     "load_spec": ("amails_fem.specs.loader", "load_spec"),
-    "solve_room": ("amails_fem.rooms.solve", "solve_room"),
+    "solve_room": ("amails_fem.environment.solve", "solve_room"),
+    "earth_surface_field": ("amails_fem.environment.earth_field", "earth_surface_field"),
+    "sphere_shield_transfer": ("amails_fem.rooms.sphere_transfer", "sphere_shield_transfer"),
+    "solve_shield_transfer": ("amails_fem.rooms.transfer", "solve_shield_transfer"),
+    "cavity_reach": ("amails_fem.cavities.reach", "cavity_reach"),
+    "environment": ("amails_fem.environment", None),
     "RoomResponse": ("amails_fem.rooms.perfect", "RoomResponse"),
     "FieldResponse": ("amails_fem.rooms.response", "FieldResponse"),
     "cavity_modes": ("amails_fem.cavities.solve", "cavity_modes"),

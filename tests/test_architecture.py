@@ -16,10 +16,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "amails_fem"
 LAYERS = {
     "units": 0, "errors": 0, "validate": 0, "log": 0, "frames": 0,
     "io": 1, "specs": 2, "geometry": 2, "meshing": 3, "fem": 4, "linalg": 4, "testing": 4,
-    "rooms": 5, "environment": 5, "cavities": 5,
-    "fields": 6, "network": 7, "analysis": 8, "plotting": 9, "cli": 10,
+    "rooms": 5, "cavities": 5, "environment": 6,
+    "fields": 7, "network": 8, "analysis": 9, "plotting": 10, "cli": 11, "__main__": 12,
 }
-PEERS_MAY_NOT_MIX = {"rooms", "environment", "cavities", "fem", "linalg"}  # same rank, separate worlds
+PEERS_MAY_NOT_MIX = {"rooms", "cavities", "fem", "linalg"}  # same rank, separate worlds
 HEAVY = {"gmsh": {"meshing"}, "matplotlib": {"plotting"}, "pyvista": {"plotting", "io"},
          "dask": {"cavities", "analysis", "cli"}, "distributed": {"cavities", "analysis", "cli"}}
 LAZY_OK = set(HEAVY) | {"xarray", "h5py", "h5netcdf", "meshio", "vtk", "mne", "zarr", "IPython"}

@@ -11,7 +11,7 @@ from amails_fem import __version__
 from amails_fem.errors import SpecError
 
 # One module per command family; add a new family here.
-COMMAND_MODULES = ("room", "run", "network", "cavity", "walls")
+COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,8 +54,11 @@ gives an envelope of |F| over c/v scaled by [0.95, 1.05] (f1 from 7.28 to 8.22 H
 by [0.7, 1.3] (Q1 from 2.8 to 5.6), a box that covers the observed diurnal and seasonal f1 of 7.5-8.2 Hz.
 
 Validity: quasi-static for 0 < f <= QUASI_STATIC_MAX_HZ = 2 Hz (there the cavity correction |F| - 1 is 8.7 %,
-9.9 % at the upper edge of the band); cavity for 0 < f <= CAVITY_MAX_HZ = 50 Hz (the Schumann band of the fit;
-below ~5 Hz the fit is extrapolated, but it then only changes the small (k R_E)^2 correction).
+9.9 % at the upper edge of the band); cavity for 0 < f <= CAVITY_MAX_HZ = 1000 Hz. The propagation-parameter fit is
+made on the Schumann band (~5-50 Hz); below ~5 Hz it is extrapolated, but then only changes the small (k R_E)^2
+correction; above 50 Hz it is extrapolated too, where F ~ -2 / (k R_E S)^2 makes the ambient field fall as 1/f and
+a shield's S(f) grows by orders of magnitude, so that the leak through a real stack is negligible there whatever
+the exact F (docs/environment.md states where this matters).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ from amails_fem.units import C_M_S, MU0_H_M, RHO_DM_GEV_CM3, j_eff_a_m2
 EARTH_RADIUS_M = 6.371e6  # IUGG mean Earth radius (m); the SuperMAG-1sec code uses R/c = 0.0212751 s (6378.1 km)
 MODELS = ("quasi-static", "cavity")
 QUASI_STATIC_MAX_HZ = 2.0  # quasi-static model allowed for 0 < f <= this (Hz)
-CAVITY_MAX_HZ = 50.0  # cavity model allowed for 0 < f <= this (Hz)
+CAVITY_MAX_HZ = 1000.0  # cavity model allowed for 0 < f <= this (Hz); fitted on ~5-50 Hz, extrapolated beyond
 DB_PER_NEPER = 20.0 / math.log(10.0)  # 8.686 dB per neper
 ATTENUATION_COEFF = C_M_S / (2.0 * math.pi * DB_PER_NEPER * 1e6)  # 5.49: alpha (dB/Mm) / f (Hz) -> Im S
 VELOCITY_SCALE_RANGE = (0.95, 1.05)  # band: c/v scaled by this range
@@ -256,7 +259,7 @@ def earth_surface_field(latitude_deg, longitude_deg, polarization, freq_hz, *, e
     6371 km, J0 = eps sqrt(2 rho / mu0) (2 pi f / c), F from ``earth_field_factor`` (1 for "quasi-static").
     latitude_deg in [-90, 90], longitude_deg in [-180, 360) (deg, east positive); polarization: the celestial
     polarization xi of J_eff (complex or real 3-vector, normalised here; zero/NaN refused); freq_hz (Hz) scalar ->
-    (3,), 1-D -> (n_f, 3), in (0, 2] Hz (quasi-static) or (0, 50] Hz (cavity); eps >= 0; rho_gev_cm3 > 0 (GeV/cm^3);
+    (3,), 1-D -> (n_f, 3), in (0, 2] Hz (quasi-static) or (0, 1000] Hz (cavity; fitted on 5-50 Hz); eps >= 0; rho_gev_cm3 > 0 (GeV/cm^3);
     era_rad: the Earth rotation angle at t = 0: the phasor is for the local frame at that instant (the sidereal
     turning of the frame over time is not included; evaluate at other era_rad for that).
     """
@@ -283,7 +286,7 @@ def earth_surface_field(latitude_deg, longitude_deg, polarization, freq_hz, *, e
 def leak_source_matrix_lab(freq_hz, *, model: str = "quasi-static"):
     """Complex M (tesla per A/m^2) with B_E,lab = M J_lab: (mu0 R_E / 2) F(f) (J_lab x z_hat), z_hat = up.
 
-    The lab (room) frame has z up and x, y horizontal (``amails_fem.network.sidereal.lab_axes``), so
+    The lab (room) frame has z up and x, y horizontal (``amails_fem.frames.lab_axes``), so
     J x z_hat = (J_y, -J_x, 0). freq_hz scalar -> (3, 3), 1-D -> (n_f, 3, 3); model as ``earth_field_factor``.
     """
     model = _model(model)

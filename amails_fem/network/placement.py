@@ -83,8 +83,11 @@ def wall_grid(room, n_grid: int = 5):
 
 
 def candidates(network, responses, freq_hz: float = 10.0, n_grid: int = 5, rooms=None,
-               axes=("tangential-1", "tangential-2", "normal")) -> Candidates:
-    """Candidate set: every wall-grid point of each (box) room x each allowed axis kind, with its template row."""
+               axes=("tangential-1", "tangential-2", "normal"), target: str = "total") -> Candidates:
+    """Candidate set: every wall-grid point of each (box) room x each allowed axis kind, with its template row.
+
+    target: "total" (the signal a sensor really sees, own field + leak of the ambient field) or "own" (the room's own
+    field only, for searches that reject the leak, e.g. by opposite-wall pairs)."""
     out = {k: [] for k in ("rooms", "positions_m", "axes", "walls", "kinds", "rows", "pos_key")}
     key0 = 0
     for name in sorted(rooms or network.rooms):
@@ -96,7 +99,7 @@ def candidates(network, responses, freq_hz: float = 10.0, n_grid: int = 5, rooms
             if kind not in dirs:
                 raise SpecError(f"axes must be among tangential-1, tangential-2, normal; got {kind!r}")
             ax = dirs[kind]
-            rows = rows_for(responses[name], pos, ax, [freq_hz])[0] * j_eff_per_eps([freq_hz])[0]
+            rows = rows_for(responses[name], pos, ax, [freq_hz], part=target)[0] * j_eff_per_eps([freq_hz])[0]
             out["rooms"] += [name] * len(pos)
             out["positions_m"].append(pos)
             out["axes"].append(ax)
@@ -314,9 +317,10 @@ def ampere_loop(room_name: str, normal_axis: int = 2, center_m=(0.0, 0.0, 0.0), 
     return sensors, np.array(weights)
 
 
-def loop_integral(response, sensors, weights_m, freqs_hz=(1.0,)) -> np.ndarray:
-    """sum_k w_k n_k . R(r_k; f): (n_freq, 3) in T m per A/m^2 (compare with mu0 S n: Ampere's law)."""
-    rows = rows_for(response, [s.position_m for s in sensors], [s.axis for s in sensors], freqs_hz)
+def loop_integral(response, sensors, weights_m, freqs_hz=(1.0,), part: str = "total") -> np.ndarray:
+    """sum_k w_k n_k . R(r_k; f): (n_freq, 3) in T m per A/m^2 (compare with mu0 S n: Ampere's law; the leak of an
+    ambient field is curl-free, so its loop integral is zero up to the discretisation of the loop)."""
+    rows = rows_for(response, [s.position_m for s in sensors], [s.axis for s in sensors], freqs_hz, part=part)
     return np.einsum("k,fkj->fj", np.asarray(weights_m), rows)
 
 

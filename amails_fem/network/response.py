@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from amails_fem.environment.ambient import RoomInEnvironment
 from amails_fem.errors import SpecError
 from amails_fem.log import Progress
 from amails_fem.rooms.response import StaticTensor
 from amails_fem.rooms.solve import solve_room
 from amails_fem.units import RHO_DM_GEV_CM3, j_eff_a_m2
+from amails_fem.validate import require_option
 
 
 class StaticResponse(StaticTensor):
@@ -53,18 +55,31 @@ class FunctionResponse:
         return r
 
 
-def rows_for(response, points_m, axes, freqs_hz, chunk: int = 4096) -> np.ndarray:
+PARTS = ("total", "own", "leak")
+
+
+def response_part(response, points_m, freqs_hz, part: str = "total") -> np.ndarray:
+    """Complex (n_f, N, 3, 3) response for part "total", "own" (the room's own field) or "leak" (the ambient field
+    let in through the shield). A room solved alone is all "own" and has no leak."""
+    require_option(part, "part", PARTS)
+    if isinstance(response, RoomInEnvironment):
+        return response.part_tensor(points_m, freqs_hz, part)
+    r = response.response_tensor(points_m, freqs_hz)
+    return np.zeros_like(r) if part == "leak" else r
+
+
+def rows_for(response, points_m, axes, freqs_hz, chunk: int = 4096, part: str = "total") -> np.ndarray:
     """Rows n_i . R(r_i; f): complex (n_freq, N, 3), T per A/m^2 per (lab-frame) polarization component, for any
     FieldResponse (amails_fem/rooms/response.py)."""
     pts = np.atleast_2d(np.asarray(points_m, float))
     ax = np.atleast_2d(np.asarray(axes, float))
     f = np.atleast_1d(np.asarray(freqs_hz, float))
-    if isinstance(response, StaticTensor):  # one evaluation serves every frequency
+    if isinstance(response, StaticTensor) and part != "leak":  # one evaluation serves every frequency
         row = np.einsum("na,nak->nk", ax, np.asarray(response.response_matrix(pts), complex))
         return np.broadcast_to(row, (f.size,) + row.shape).copy()
     out = np.empty((f.size, len(pts), 3), complex)
     for a in range(0, f.size, chunk):
-        out[a:a + chunk] = np.einsum("na,fnak->fnk", ax, response.response_tensor(pts, f[a:a + chunk]))
+        out[a:a + chunk] = np.einsum("na,fnak->fnk", ax, response_part(response, pts, f[a:a + chunk], part))
     return out
 
 
@@ -90,7 +105,7 @@ def solve_network_rooms(network, *, order: int = 2, mesh_size_m: float | None = 
     return out
 
 
-def sensor_rows(network, responses: dict, freqs_hz) -> np.ndarray:
+def sensor_rows(network, responses: dict, freqs_hz, part: str = "total") -> np.ndarray:
     """Rows of every sensor of the network, complex (n_freq, n_sensor, 3), T per A/m^2 (lab-frame components)."""
     missing = sorted(set(network.rooms) - set(responses))
     if missing:
@@ -101,7 +116,7 @@ def sensor_rows(network, responses: dict, freqs_hz) -> np.ndarray:
         idx = [i for i, s in enumerate(network.sensors) if s.room == name]
         if idx:
             sub = [network.sensors[i] for i in idx]
-            out[:, idx] = rows_for(responses[name], [s.position_m for s in sub], [s.axis for s in sub], f)
+            out[:, idx] = rows_for(responses[name], [s.position_m for s in sub], [s.axis for s in sub], f, part=part)
     return out
 
 
@@ -110,10 +125,12 @@ def j_eff_per_eps(freqs_hz, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> np.ndarray:
     return j_eff_a_m2(1.0, 1.0, rho_gev_cm3) * np.asarray(freqs_hz, float)
 
 
-def lab_templates(network, responses: dict, freqs_hz, rho_gev_cm3: float = RHO_DM_GEV_CM3) -> np.ndarray:
+def lab_templates(network, responses: dict, freqs_hz, rho_gev_cm3: float = RHO_DM_GEV_CM3,
+                  part: str = "total") -> np.ndarray:
     """Lab-frame signal templates T_ik(f) = J_eff(eps=1, f) n_i . R(r_i; f) e_k, tesla per unit eps, complex
-    (n_freq, n_sensor, 3): the phasor amplitude sensor i reads for a unit polarization along lab axis k."""
+    (n_freq, n_sensor, 3): the phasor amplitude sensor i reads for a unit polarization along lab axis k; part
+    "own" or "leak" keeps one of the two parts of a room in its environment."""
     f = np.atleast_1d(np.asarray(freqs_hz, float))
     if np.any(f <= 0) or not np.all(np.isfinite(f)):
         raise SpecError("freqs_hz must be finite and > 0 Hz")
-    return sensor_rows(network, responses, f) * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
+    return sensor_rows(network, responses, f, part) * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]

@@ -14,13 +14,12 @@ Conventions (also written into the file's attributes):
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from amails_fem.environment.ambient import RoomInEnvironment
 from amails_fem.errors import SpecError
 from amails_fem.frames import UNIX_J2000_S
-from amails_fem.io.files import atomic_path
+from amails_fem.io.netcdf import read_dataset, write_dataset
 from amails_fem.io.provenance import netcdf_attributes, provenance
 from amails_fem.network import sidereal
 from amails_fem.network.response import lab_templates
@@ -82,6 +81,10 @@ def build_templates(network, responses: dict, freqs_hz, *, t_ref_unix_s: float =
         csd_pol[:, :, sl] = np.transpose(prod.sum(axis=0), (2, 1, 0))
         csd[:, sl] = prod.sum(axis=(0, 3)).T / 3.0
         csd_short[:, sl] = (s_k[:, pi, :] * np.conj(s_k[:, pj, :])).sum(-1).T / 3.0
+    parts = {}
+    if any(isinstance(r, RoomInEnvironment) for r in responses.values()):  # the two parts, labelled
+        for part in ("own", "leak"):
+            parts[part] = np.transpose(lab_templates(network, responses, f, rho_gev_cm3, part=part), (2, 1, 0))
     line_power = np.sum(np.abs(lines) ** 2, axis=1) / 3.0  # (l, i, f) polarization-averaged |a|^2 per line
     amp_pol = np.sqrt(np.sum(np.abs(lines) ** 2, axis=0))  # (K, i, f)
     rms = np.sqrt(line_power.sum(axis=0))
@@ -93,6 +96,12 @@ def build_templates(network, responses: dict, freqs_hz, *, t_ref_unix_s: float =
            attrs={"units": "T", "long_name": "A_l,iK: phasor of line l for eps=1 and celestial polarization e_K"})
     _split(v, "short_run_template", ("polarization", "sensor", "frequency"), short,
            attrs={"units": "T", "long_name": "T_i . E(theta_mid) e_K: short-run (T_obs << 1 sidereal day) phasor"})
+    for part, arr in parts.items():
+        what = "the room's own field" if part == "own" else "the Earth's dark-photon field let in through the shield"
+        _split(v, f"lab_template_{part}", ("lab_axis", "sensor", "frequency"), arr,
+               attrs={"units": "T", "long_name": f"part of lab_template from {what} (lab_template = own + leak)"})
+        v[f"sensor_rms_lab_{part}"] = (("sensor", "frequency"), np.sqrt(np.sum(np.abs(arr) ** 2, axis=0) / 3.0),
+                                       {"units": "T", "long_name": f"lab-polarization-averaged amplitude of {what}"})
     v["line_power"] = (("line", "sensor", "frequency"), line_power,
                        {"units": "T2", "long_name": "polarization-averaged |A_l|^2 per line (sums to sensor_rms^2)"})
     v["sensor_rms"] = (("sensor", "frequency"), rms,
@@ -142,18 +151,12 @@ def build_templates(network, responses: dict, freqs_hz, *, t_ref_unix_s: float =
 
 def write_templates(ds, path) -> None:
     """Write atomically as NetCDF4/HDF5 (h5netcdf): readable by xarray and by plain h5py."""
-
-    path = Path(path)
-    with atomic_path(path, suffix=path.suffix or ".h5") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+    write_dataset(ds, path)
 
 
 def read_templates(path):
     """Load a templates file into memory as an xarray Dataset."""
-    import xarray as xr
-
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
+    return read_dataset(path)
 
 
 # -- injections ------------------------------------------------------------------------------------------------

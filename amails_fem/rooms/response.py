@@ -48,12 +48,16 @@ class GridTensor:
     linear interpolation of the real and imaginary parts between grid frequencies, SpecError outside the grid."""
 
     def response_tensor(self, points_m, freqs_hz) -> np.ndarray:
+        return self.interpolate(self.response_matrix, points_m, freqs_hz)
+
+    def interpolate(self, matrix_fn, points_m, freqs_hz) -> np.ndarray:
+        """matrix_fn(points) (n_grid, N, 3, 3) on self.freqs_hz, interpolated to freqs_hz (complex (n_f, N, 3, 3))."""
         f = np.atleast_1d(np.asarray(freqs_hz, float))
         grid = np.asarray(self.freqs_hz, float)
         lo, hi = grid.min(), grid.max()
         if np.any(f < lo * (1 - 1e-12)) or np.any(f > hi * (1 + 1e-12)):
             raise SpecError(f"frequencies {f.min():g}-{f.max():g} Hz leave the solved grid [{lo:g}, {hi:g}] Hz")
-        r = np.asarray(self.response_matrix(points_m), complex)
+        r = np.asarray(matrix_fn(points_m), complex)
         if r.shape[0] == 1:
             return np.broadcast_to(r[0], (f.size,) + r.shape[1:])
         order = np.argsort(grid)
