@@ -32,7 +32,7 @@ dipole p = 4 pi eps0 R^3 E0, and the surface field is the near field mu0 (-i w p
 conductors (the outer boundary condition E_t = 0 at r = R_E + h); the field then does not depend on h.
 
 Sign and the public analysis code. The SuperMAG searches (Fedderke, Graham, Jackson Kimball & Kalia 2021,
-arXiv:2108.08852, and the public 1-s analysis code github.com/skalia618/SuperMAG-1sec) write the signal in natural
+arXiv:2108.08852; the 1-s data search arXiv:2408.16045 with its public code github.com/skalia618/SuperMAG-1sec) write the signal in natural
 units as sqrt(pi/3) eps m R sqrt(2 rho) Re[sum_m xi_m Phi_1m e^{-i m t}] with Phi_lm = r x grad Y_lm and xi the
 (helicity-basis) polarization of the dark-photon field A'. Since sqrt(pi/3) Phi_1m = -(1/2) a_m x r_hat with
 Y_1m = sqrt(3 / 4 pi) a_m . r_hat, this is -(mu0 R / 2) J0 xi x u_up: the same amplitude (mu0 R / 2) J0, opposite
