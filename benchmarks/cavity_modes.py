@@ -15,11 +15,12 @@ TARGET = 1e-3
 
 
 def _case(kind, order, size, q):
-    from amails_fem.specs.cavities import cylinder_cavity
+    from scipy.special import jn_zeros
+
     from amails_fem.cavities.cross_section import cross_section_modes
     from amails_fem.cavities.nedelec3d import nedelec_modes
+    from amails_fem.specs.cavities import cylinder_cavity
     from amails_fem.units import C_M_S
-    from scipy.special import jn_zeros
 
     f0 = C_M_S * jn_zeros(0, 1)[0] / (2 * math.pi * 0.1)
     spec = cylinder_cavity(0.1, 0.3)
@@ -44,8 +45,8 @@ def run_case(kind, order, size):
 
 
 def tuning(workers):
-    from amails_fem.specs.cavities import load_cavity_spec
     from amails_fem.cavities.tuning import tune
+    from amails_fem.specs.cavities import load_cavity_spec
 
     spec = load_cavity_spec(Path(__file__).resolve().parents[1] / "geometries/cavity_admx_like.toml")
     t0 = time.perf_counter()

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from amails_fem.io.files import write_json
-
-from amails_fem.io.provenance import provenance
 from amails_fem.analysis import correlator as co
+from amails_fem.io.files import write_json
+from amails_fem.io.provenance import provenance
 from amails_fem.network import noise as nz
 from amails_fem.network import placement as pl
 from amails_fem.network.response import lab_templates, solve_network_rooms

@@ -27,8 +27,8 @@ def run_level(size_m: float, preconditioner: str) -> dict:
     import numpy as np
 
     from amails_fem.geometry import box_room
-    from amails_fem.units import MU0_H_M
     from amails_fem.rooms.solve import solve_room
+    from amails_fem.units import MU0_H_M
 
     spec = box_room(2.0, 2.0, 2.0)
     t0 = time.perf_counter()

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem import units
+from amails_fem.fields.fieldmap import wall_patches
 from amails_fem.geometry import box_room, cylinder_room, ellipsoid_room, sphere_room
 from amails_fem.io.files import write_json
 from amails_fem.io.provenance import provenance
 from amails_fem.rooms.solve import solve_room
-from amails_fem.fields.fieldmap import wall_patches
 
 MU0 = units.MU0_H_M
 RESULTS = Path(__file__).parent / "results" / "room_validation.json"

@@ -40,9 +40,9 @@ def peak_gb():
 def worker(kind, size, wall_size, freq_index):
     """One measured run in this (fresh) process; prints a JSON line."""
     from amails_fem import walls as W
-    from amails_fem.specs.loader import load_spec
     from amails_fem.rooms.impedance import solve_impedance_room
     from amails_fem.rooms.solve import solve_room
+    from amails_fem.specs.loader import load_spec
 
     spec, stack = load_spec(SPEC), W.load_walls(SPEC)
     kw = {"mesh_size_m": size, "wall_size_m": wall_size, "order": 2}
@@ -69,9 +69,9 @@ def worker(kind, size, wall_size, freq_index):
 def one_process(args):
     """Perfect conductor and grid alternating in this process after one warm-up run of each; medians."""
     from amails_fem import walls as W
-    from amails_fem.specs.loader import load_spec
     from amails_fem.rooms.impedance import solve_impedance_room
     from amails_fem.rooms.solve import solve_room
+    from amails_fem.specs.loader import load_spec
 
     spec, stack = load_spec(SPEC), W.load_walls(SPEC)
     kw = {"mesh_size_m": args.size, "wall_size_m": args.wall_size, "order": 2}
@@ -120,10 +120,10 @@ def main():
         return one_process(args)
 
     from amails_fem import walls as W
-    from amails_fem.specs.loader import load_spec
     from amails_fem.io.files import write_json
     from amails_fem.io.provenance import provenance
     from amails_fem.meshing.rooms import mesh_room
+    from amails_fem.specs.loader import load_spec
 
     spec, stack = load_spec(SPEC), W.load_walls(SPEC)
     mesh_room(spec, size_m=args.size, wall_size_m=args.wall_size, order=2)  # the mesh cache, shared by all runs

@@ -13,6 +13,10 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 from scipy.special import jn_zeros, jnp_zeros
 
+from amails_fem.cavities.cross_section import cross_section_modes
+from amails_fem.cavities.formfactor import form_factor, tm010_form_factor, unloaded_q
+from amails_fem.cavities.nedelec3d import nedelec_modes
+from amails_fem.cavities.solve import cavity_modes
 from amails_fem.errors import SpecError
 from amails_fem.specs.cavities import (
     DielectricRod,
@@ -22,10 +26,6 @@ from amails_fem.specs.cavities import (
     parse_cavity,
     rectangular_cavity,
 )
-from amails_fem.cavities.solve import cavity_modes
-from amails_fem.cavities.cross_section import cross_section_modes
-from amails_fem.cavities.nedelec3d import nedelec_modes
-from amails_fem.cavities.formfactor import form_factor, tm010_form_factor, unloaded_q
 from amails_fem.units import C_M_S
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_shipped_specs_load(tmp_path):
 
 def test_curved_meshes_reproduce_area_and_volume():
     """Order-2 (curved) meshes integrate area/volume to ~1e-5; straight ones are O(h^2) worse."""
-    from skfem import Basis, ElementTetP1, ElementTriP1, ElementTetP2, ElementTriP2, Functional
+    from skfem import Basis, ElementTetP1, ElementTetP2, ElementTriP1, ElementTriP2, Functional
 
     one = Functional(lambda w: 1.0 + 0 * w.x[0])
     spec = cylinder_cavity(0.1, 0.3, rods=[Rod(0.02, 0.05, 0.0)])

@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import j0, j1, jn_zeros, jnp_zeros
 
-from amails_fem.errors import SpecError
-from amails_fem.specs.cavities import Rod, cylinder_cavity, half_cylinder_cavity, rectangular_cavity
-from amails_fem.cavities.solve import cavity_modes
 from amails_fem.cavities.cross_section import cross_section_modes
-from amails_fem.cavities.nedelec3d import nedelec_modes
 from amails_fem.cavities.formfactor import (
     form_factor,
     qemd_half_cylinder_gb,
@@ -21,6 +17,10 @@ from amails_fem.cavities.formfactor import (
     tm010_q,
     unloaded_q,
 )
+from amails_fem.cavities.nedelec3d import nedelec_modes
+from amails_fem.cavities.solve import cavity_modes
+from amails_fem.errors import SpecError
+from amails_fem.specs.cavities import Rod, cylinder_cavity, half_cylinder_cavity, rectangular_cavity
 from amails_fem.units import C_M_S, MU0_H_M, rho_j_m3
 
 R, H = 0.1, 0.3

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from amails_fem.cavities.tuning import find_crossings, track_modes, tune
 from amails_fem.cli import main
 from amails_fem.errors import SpecError
 from amails_fem.specs.cavities import Rod, cylinder_cavity
-from amails_fem.cavities.tuning import find_crossings, track_modes, tune
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,9 +8,9 @@ P1 > 0.8 and P2 > 1.7, and that P2 beats P1 at every level.
 import numpy as np
 
 from amails_fem import units
+from amails_fem.fields.fieldmap import wall_patches
 from amails_fem.geometry import ellipsoid_room
 from amails_fem.rooms.solve import solve_room
-from amails_fem.fields.fieldmap import wall_patches
 
 SPEC = ellipsoid_room(1.0, 0.7, 0.5)
 

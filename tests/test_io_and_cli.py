@@ -46,8 +46,7 @@ def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
     spec = tmp_path / "s.toml"
     spec.write_text("[room]\nshape = 'sphere'\nradius_m = 1.0\n[mesh]\nsize_m = 0.5\n")
     out = tmp_path / "out"
-    with pytest.raises(KeyboardInterrupt):
-        main(["room", str(spec), "--order", "1", "--out", str(out), "--quiet"])
+    assert main(["room", str(spec), "--order", "1", "--out", str(out), "--quiet"]) == 130  # Ctrl-C: one line, 130
     assert sorted(os.listdir(out)) == ["field.vtu"]
     assert meshio.read(out / "field.vtu").points.shape[1] == 3
 

@@ -19,8 +19,8 @@ from amails_fem import units
 from amails_fem.cavities import lc_circuit as lc
 from amails_fem.errors import SpecError
 from amails_fem.geometry import cylinder_room
-from amails_fem.rooms.solve import solve_room
 from amails_fem.plotting.reach import plot_lc_reach, plot_tuning_reach
+from amails_fem.rooms.solve import solve_room
 
 R_ROOM, H_ROOM = 0.5, 2.0
 EPS = 1e-10

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from network_helpers import amails, amails_responses, amails_table, with_noise
 
 from amails_fem.analysis import correlator as co
 from amails_fem.network import noise as nz
 from amails_fem.network.response import lab_templates
-
-from network_helpers import amails, amails_responses, amails_table, with_noise
 
 
 def test_common_mode_makes_same_room_snr_asymmetric():

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from network_helpers import SphereStandIn, amails, amails_responses, amails_table, with_noise
 
 from amails_fem.network import placement as pl
 from amails_fem.network.response import FunctionResponse, StaticResponse
 from amails_fem.units import MU0_H_M
-
-from network_helpers import SphereStandIn, amails, amails_responses, amails_table, with_noise
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ import copy
 
 import numpy as np
 import pytest
+from network_helpers import amails, amails_table
 
 from amails_fem.errors import SpecError
 from amails_fem.network.sensors import Sensor, Site, load_network, network_from_dict
-
-from network_helpers import amails, amails_table
 
 
 def test_amails_network_file():

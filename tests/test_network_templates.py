@@ -3,18 +3,22 @@
 import h5py
 import numpy as np
 import pytest
+from network_helpers import SphereStandIn, amails, amails_responses
 
 from amails_fem.errors import SpecError
-
 from amails_fem.network import sidereal
 from amails_fem.network.response import FunctionResponse, StaticResponse, lab_templates, rows_for
-from amails_fem.rooms.response import GridTensor
 from amails_fem.network.sensors import Site
-from amails_fem.network.templates import (build_templates, complex_var, draw_polarization, injection_timeseries,
-                                          read_templates, write_templates)
+from amails_fem.network.templates import (
+    build_templates,
+    complex_var,
+    draw_polarization,
+    injection_timeseries,
+    read_templates,
+    write_templates,
+)
+from amails_fem.rooms.response import GridTensor
 from amails_fem.units import F_SIDEREAL_HZ, MU0_H_M, j_eff_a_m2
-
-from network_helpers import SphereStandIn, amails, amails_responses
 
 SITE = Site("test", 31.3, 120.6, 25.0)
 

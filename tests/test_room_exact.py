@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from amails_fem import units
+from amails_fem.fields.fieldmap import wall_patches
 from amails_fem.geometry import box_room, cylinder_room, ellipsoid_room, sphere_room
 from amails_fem.rooms.solve import solve_room
-from amails_fem.fields.fieldmap import wall_patches
 
 
 def wall_points(spec, standoff=0.01, n=9):

@@ -6,12 +6,12 @@ from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, MeshTet1
 from skfem.helpers import dot, grad
 
 from amails_fem.errors import ConvergenceError
-from amails_fem.geometry import box_room, sphere_room
-from amails_fem.meshing.rooms import mesh_room
 from amails_fem.fem.assembly import stiffness_affine
-from amails_fem.linalg.krylov import make_compatible, solve_neumann
-from amails_fem.rooms.model import assemble_room
 from amails_fem.fields.diagnostics import wall_normal_residual
+from amails_fem.geometry import box_room, sphere_room
+from amails_fem.linalg.krylov import make_compatible, solve_neumann
+from amails_fem.meshing.rooms import mesh_room
+from amails_fem.rooms.model import assemble_room
 from amails_fem.rooms.solve import solve_room
 
 
@@ -69,8 +69,8 @@ def test_wall_normal_residual_falls_with_refinement():
 
 def _shifted_system(box_mesh):
     """The room's P2 stiffness A and the wall Laplacian S of the impedance-wall solver, pinned at DOF 0."""
-    from amails_fem.rooms.impedance import assemble_wall_terms
     from amails_fem.linalg.amg import p1_to_p2_prolongation
+    from amails_fem.rooms.impedance import assemble_wall_terms
 
     basis, A, rhs, _ = _system(box_mesh)
     S, _b1 = assemble_wall_terms(basis, box_mesh.mesh.boundary_facets(), 2)

@@ -91,10 +91,11 @@ def test_duct_wall_centre_field_against_l_over_L():
 def test_duct_resistive_wall_is_causal():
     """l = i rho/omega: the field relaxes from 0.3377 (high f) to 0.25 (low f) with poles at omega = -i/tau,
     so Im B < 0 along the in-phase direction; the opposite wall sign would give growing modes and Im B > 0."""
-    from amails_fem.rooms.impedance import assemble_neumann_2d, assemble_wall_terms
-    from amails_fem.fem.probe import field_gradient
-    from skfem import Basis, ElementTriP2, MeshTri
     from scipy.sparse.linalg import spsolve
+    from skfem import Basis, ElementTriP2, MeshTri
+
+    from amails_fem.fem.probe import field_gradient
+    from amails_fem.rooms.impedance import assemble_neumann_2d, assemble_wall_terms
 
     mesh = MeshTri.init_tensor(np.linspace(-0.5, 0.5, 13), np.linspace(-0.5, 0.5, 13))
     basis = Basis(mesh, ElementTriP2())

@@ -4,6 +4,7 @@ A command module defines ``register(subparsers)`` which adds its parser and sets
 """
 
 import argparse
+import signal
 import sys
 from importlib import import_module
 
@@ -23,13 +24,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM ends a run like Ctrl-C: temp files removed
     try:
         return int(args.func(args) or 0)
     except SpecError as err:  # a user's mistake: one clear line, no traceback
         print(f"amails-fem: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("amails-fem: interrupted; no partial output file was left in place", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

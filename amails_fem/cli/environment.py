@@ -39,6 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--n-freq", type=int, default=50, help="log-spaced frequencies (default: %(default)s)")
     p.add_argument("--model", default="cavity", choices=("cavity", "quasi-static"),
                    help="Earth field model (default: %(default)s; quasi-static only up to 2 Hz)")
+    p.add_argument("--transfer", default="auto", choices=("auto", "equivalent-sphere", "fe"),
+                   help="shield transfer: exact spheres / volume-equivalent spheres (auto), or the 3D thin-layer FE "
+                        "solve (fe: minutes for five layers) (default: %(default)s)")
     p.add_argument("--measured-shielding", default=None,
                    help="CSV freq_hz,shielding_factor[,phase_deg] of the real room, used instead of the computed T")
     p.add_argument("--network", default=None, help="network TOML with the sensors (default: the AMAILS network)")
@@ -60,7 +63,7 @@ def run(args) -> int:
         raise SpecError(f"--n-freq must be an integer in [2, 2000]; got {args.n_freq}")
     freqs = check_freqs_hz(np.geomspace(args.fmin, args.fmax, args.n_freq), "--fmin/--fmax")
     require_option(args.model, "--model", ("cavity", "quasi-static"))
-    transfer = load_measured_shielding(args.measured_shielding) if args.measured_shielding else "auto"
+    transfer = load_measured_shielding(args.measured_shielding) if args.measured_shielding else args.transfer
     env = EarthEnvironment(model=args.model, transfer=transfer)
     net = load_network(args.network or default_network_path())
     if args.room not in net.rooms:

@@ -9,7 +9,7 @@ from amails_fem.errors import SpecError
 from amails_fem.fields.export import write_field_vtu, write_walls_vtu
 from amails_fem.fields.fieldmap import sample_walls, wall_patches
 from amails_fem.fields.summary import room_summary
-from amails_fem.io.files import write_json
+from amails_fem.io.files import read_toml, write_json
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.plotting.figures import save_figure
@@ -42,6 +42,10 @@ def cmd_room(args) -> int:
     spec = load_spec(args.spec)
     if getattr(spec, "shape", None) not in ("box", "cylinder", "sphere", "ellipsoid"):
         raise SpecError(f"{args.spec}: `room` needs a [room] spec; for cavities use `amails-fem cavity`")
+    if "walls" in read_toml(args.spec):
+        Progress(args.quiet).say(f"note: {args.spec} has a [walls] table; `room` solves perfectly conducting walls "
+                                 "(summary.json says so). For the real walls run `amails-fem walls SPEC`, for the "
+                                 "Earth's field let in through them `amails-fem environment SPEC`")
     run_room_job(spec, Path(args.out), spec_file=str(args.spec), order=args.order or spec.mesh.order,
                  mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, standoff_m=args.standoff, grid=args.grid,
                  quiet=args.quiet, use_cache=not args.no_cache)

@@ -10,8 +10,12 @@ with T the shield's transfer tensor (interior field per unit uniform applied fie
 per unit lab-frame J is R_own(r, f) + T(r, f) M(f): the sidereal and template machinery takes it unchanged.
 
 T comes from one of
-  - the exact concentric thick-shell solution for a spherical room (amails_fem/rooms/sphere_transfer.py),
-  - the 3D finite-element thin-layer solve for any room shape (amails_fem/rooms/transfer.py),
+  - "sphere": the exact concentric thick-shell solution for a spherical room (amails_fem/rooms/sphere_transfer.py);
+  - "equivalent-sphere" (the default for other shapes): the same exact solution for concentric spheres whose
+    innermost radius gives the room's volume, the stack's layers and gaps kept as they are; T isotropic and uniform
+    inside. An approximation: docs/environment.md gives its difference from the 3D solve on cubes;
+  - "fe": the 3D finite-element thin-layer solve for any room shape (amails_fem/rooms/transfer.py): T(r, f) as a
+    tensor field, validated against the exact spheres; minutes for a five-layer walk-in room;
   - a measured shielding factor S(f) (and phase) from a file: T = e^{i phi} / S, isotropic and uniform inside.
 A perfect conductor has T = 0: asking for an environment without a wall model is refused (there is no leak).
 """
@@ -27,14 +31,15 @@ import numpy as np
 from amails_fem.environment.earth_field import MODELS, earth_field_factor, leak_source_matrix_lab
 from amails_fem.errors import SpecError
 from amails_fem.rooms.response import GridTensor
+from amails_fem.rooms.shielding import nested_box_shells, thin_layer_shielding
 from amails_fem.rooms.sources import unit_polarization
 from amails_fem.rooms.sphere_transfer import sphere_shield_transfer
 from amails_fem.rooms.transfer import solve_shield_transfer
-from amails_fem.specs.rooms import SphereRoom
-from amails_fem.specs.walls import WallStack, check_freqs_hz
+from amails_fem.specs.rooms import BoxRoom, SphereRoom
+from amails_fem.specs.walls import Layer, WallStack, check_freqs_hz
 from amails_fem.validate import require_option
 
-TRANSFERS = ("auto", "fe", "sphere")
+TRANSFERS = ("auto", "fe", "sphere", "equivalent-sphere")
 BANDS = (None, "low", "high")
 
 
@@ -110,8 +115,8 @@ class EarthEnvironment:
 
     model: "cavity" (Earth-ionosphere cavity with losses, -> quasi-static as f -> 0) or "quasi-static" (f <= 2 Hz);
     band: None, "low" or "high" (the ends of the cavity model's uncertainty band in |F|);
-    transfer: "auto" (exact concentric shells for a sphere, the 3D FE solve otherwise), "fe", "sphere", or a
-    MeasuredShielding.
+    transfer: "auto" (exact concentric shells for a sphere, volume-equivalent spheres otherwise), "sphere",
+    "equivalent-sphere", "fe" (the 3D thin-layer finite-element solve), or a MeasuredShielding.
     """
 
     model: str = "cavity"
@@ -207,15 +212,38 @@ def transfer_function(spec, stack, env: EarthEnvironment, freqs, *, mesh_size_m=
         tf = t.transfer(freqs)
         return (lambda pts: np.broadcast_to(tf[:, None, None, None] * np.eye(3), (len(freqs), len(pts), 3, 3)),
                 {"method": "measured shielding factor", "source": t.source})
-    if t == "sphere" or (t == "auto" and isinstance(spec, SphereRoom)):
-        if not isinstance(spec, SphereRoom):
-            raise SpecError(f"environment transfer 'sphere' needs a sphere room; got a {spec.shape} room (use 'fe')")
-        tf = sphere_shield_transfer(spec.radius_m, stack, freqs)
+    if t in ("sphere", "equivalent-sphere", "auto"):
+        if isinstance(spec, SphereRoom):
+            tf = sphere_shield_transfer(spec.radius_m, stack, freqs)
+            stats = {"method": "exact concentric thick shells (spherical Bessel)"}
+        else:
+            tf, stats = equivalent_sphere_transfer(spec, stack, freqs)
         return (lambda pts: np.broadcast_to(tf[:, None, None, None] * np.eye(3), (len(freqs), len(pts), 3, 3)),
-                {"method": "exact concentric thick shells (spherical Bessel)"})
+                stats)
     res = solve_shield_transfer(spec, stack, freqs, order=order, mesh_size_m=mesh_size_m, quiet=quiet,
                                 progress=progress)
     return res.transfer_matrix, {"method": "3D thin-layer finite elements", **res.statistics()}
+
+
+def equivalent_sphere_transfer(spec, stack: WallStack, freqs) -> tuple:
+    """T(f) (n_f,) of a box room's stack from volume-equivalent concentric spheres (exact thick shells, the stack's
+    layers and gaps as they are), calibrated so that its static limit equals the static thin-layer FE shielding of
+    the nested boxes themselves: T = C T_sphere(f), C = S_sphere,static / S_box,static. Exact as f -> 0; at higher
+    f the box corners and edges change T by a frequency-dependent factor the constant C does not follow
+    (docs/environment.md measures it against the 3D solve). Other shapes: uncalibrated (C = 1)."""
+    radius = (3.0 * spec.volume_m3 / (4.0 * np.pi)) ** (1.0 / 3.0)
+    tf = sphere_shield_transfer(radius, stack, freqs)
+    stats = {"method": f"volume-equivalent concentric spheres (inner radius {radius:.4g} m), exact thick shells"}
+    if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in stack.layers):
+        static = WallStack(tuple(Layer(0.0, ly.mu_r, ly.thickness_m, ly.name) for ly in stack.layers), stack.name)
+        s_sphere = 1.0 / abs(sphere_shield_transfer(radius, static, [1.0])[0])
+        shells = nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack)
+        s_box = float(np.mean(list(thin_layer_shielding(shells, directions=("x", "y")).shielding.values())))
+        c = s_sphere / s_box
+        tf = c * tf
+        stats.update(method=stats["method"] + ", calibrated to the static thin-layer FE shielding of the nested boxes",
+                     static_shielding_box=s_box, static_shielding_sphere=s_sphere, calibration=c)
+    return tf, stats
 
 
 def check_environment_inputs(spec, wall, freqs_hz, environment) -> tuple:
@@ -230,6 +258,10 @@ def check_environment_inputs(spec, wall, freqs_hz, environment) -> tuple:
     if freqs_hz is None:
         raise SpecError("freqs_hz is required with an environment (e.g. np.geomspace(1, 500, 50))")
     freqs = check_freqs_hz(freqs_hz)
+    if env.transfer == "sphere" and not isinstance(spec, SphereRoom):
+        raise SpecError(f"environment transfer 'sphere' needs a sphere room; got a {spec.shape} room (use 'fe')")
+    if isinstance(env.transfer, MeasuredShielding):
+        env.transfer.transfer(freqs)  # SpecError now if the grid leaves the measured band
     if env.model == "quasi-static" and freqs.max() > 2.0:
         raise SpecError(f"environment model 'quasi-static' holds for f <= 2 Hz; got up to {freqs.max():g} Hz "
                         "(use model 'cavity', which tends to it as f -> 0)")

@@ -35,7 +35,8 @@ def room_summary(response, wall_map: WallMap, spec_file: str | None = None) -> d
     return {
         "provenance": provenance(spec_hash=spec.spec_hash(), spec_file=spec_file, element_order=response.order,
                                  mesh_key=stats["mesh_key"], mesh_size_m=stats["mesh_size_m"],
-                                 wall_size_m=stats["wall_size_m"], solver_tolerance=stats["tolerance"]),
+                                 wall_size_m=stats["wall_size_m"], solver_tolerance=stats["tolerance"],
+                                 wall_model="perfect conductor (closed room, nothing outside)"),
         "room": {"shape": spec.shape, **room, "volume_m3": spec.volume_m3, "L_m": spec.size_m},
         "conventions": "room centred at the origin, z up; B in tesla; unit field mu0 J L with L = V^(1/3); "
                        "tangential = component parallel to the nearest wall at the standoff",

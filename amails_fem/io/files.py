@@ -80,6 +80,10 @@ def read_toml(path, kind: str = "spec") -> dict:
     if not path.is_file():
         raise SpecError(f"{kind} file not found: {path}")
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text (a TOML spec must be UTF-8)") from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise SpecError(f"{kind} file {path} cannot be read: {err.strerror}") from None

@@ -10,8 +10,15 @@ from scipy.special import spherical_jn, spherical_yn
 
 from amails_fem import frames, units
 from amails_fem.environment import (
-    CAVITY_MAX_HZ, EARTH_RADIUS_M, QUASI_STATIC_MAX_HZ, earth_field_factor, earth_field_factor_band,
-    earth_surface_field, leak_source_matrix_lab, lossless_shell_factor, propagation_parameter,
+    CAVITY_MAX_HZ,
+    EARTH_RADIUS_M,
+    QUASI_STATIC_MAX_HZ,
+    earth_field_factor,
+    earth_field_factor_band,
+    earth_surface_field,
+    leak_source_matrix_lab,
+    lossless_shell_factor,
+    propagation_parameter,
     schumann_eigenfrequencies_hz,
 )
 from amails_fem.errors import SpecError
