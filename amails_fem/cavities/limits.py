@@ -26,6 +26,7 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
+from amails_fem.cavities.reach import cos2_polarization
 from amails_fem.errors import SpecError
 from amails_fem.units import C_M_S, E_CHARGE_C, F_SIDEREAL_HZ, H_J_S, MU0_H_M
 from amails_fem.validate import require_positive, require_range
@@ -114,26 +115,12 @@ def fixed_polarization_cos2(time_s: float, latitude_deg: float, axis="vertical",
 def polarization_cos2(polarization, *, time_s=None, latitude_deg=None, axis="vertical",
                       confidence: float = 0.95) -> float:
     """<cos^2 theta> for "random" (1/3), "fixed" (fixed_polarization_cos2; needs time_s, latitude_deg),
-    "aligned" (1) or a number in (0, 1]."""
-    if isinstance(polarization, str):
-        if polarization == "random":
-            return 1.0 / 3.0
-        if polarization == "aligned":
-            return 1.0
-        if polarization == "fixed":
-            if time_s is None or latitude_deg is None:
-                raise SpecError("polarization 'fixed' needs time_s (s, > 0) and latitude_deg (in [-90, 90])")
-            return fixed_polarization_cos2(time_s, latitude_deg, axis, confidence)
-        raise SpecError(f"polarization must be 'random', 'fixed', 'aligned' or <cos^2 theta> in (0, 1]; "
-                        f"got {polarization!r}")
-    try:
-        c = float(polarization)
-    except (TypeError, ValueError):
-        raise SpecError(f"polarization must be 'random', 'fixed', 'aligned' or <cos^2 theta> in (0, 1]; "
-                        f"got {polarization!r}") from None
-    if not (0.0 < c <= 1.0):
-        raise SpecError(f"polarization <cos^2 theta> must be in (0, 1]; got {polarization!r}")
-    return c
+    "aligned" (1) or a number in (0, 1] (reach.cos2_polarization)."""
+    if polarization == "fixed":
+        if time_s is None or latitude_deg is None:
+            raise SpecError("polarization 'fixed' needs time_s (s, > 0) and latitude_deg (in [-90, 90])")
+        return fixed_polarization_cos2(time_s, latitude_deg, axis, confidence)
+    return cos2_polarization(polarization)
 
 
 def axion_to_dark_photon_chi(g_agamma_gev, mass_ev, b0_t, polarization="random", *, x: float = 1.0,

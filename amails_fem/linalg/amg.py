@@ -38,7 +38,7 @@ def sa_solver(A, near_null=None):
     state = np.random.get_state()  # pyamg draws from numpy's global generator: seed it, then give it back
     np.random.seed(AMG_SEED)
     try:
-        B = np.ones((A.shape[0], 1)) if near_null is None else np.asarray(near_null)
+        B = np.ones((A.shape[0], 1), A.dtype) if near_null is None else np.asarray(near_null, A.dtype)
         ml = pyamg.smoothed_aggregation_solver(A, B=B, symmetry="symmetric", max_coarse=300,
                                                strength=SA_STRENGTH)
     finally:
@@ -67,7 +67,7 @@ def galerkin_refresh(ml, A: sp.spmatrix) -> None:
 
 
 def two_level_preconditioner(A: sp.csr_matrix, P: sp.csr_matrix, coarse=None, upper=None, Pt=None) -> LinearOperator:
-    """M^-1 r: forward GS on A, coarse correction P V(P^T r'), backward GS (symmetric, so CG-safe).
+    """M^-1 r: forward GS on A, coarse correction P V(P^T r'), backward GS (symmetric, so CG-safe); real or complex A.
 
     coarse: a prebuilt coarse V-cycle (default: SA on the Galerkin product P^T A P); upper: the strict upper
     triangle of A (default: taken from A); Pt: P^T as CSR, if already made. After a forward sweep from zero,
@@ -80,14 +80,14 @@ def two_level_preconditioner(A: sp.csr_matrix, P: sp.csr_matrix, coarse=None, up
     U = sp.triu(A, 1, format="csr") if upper is None else upper
 
     def apply(r):
-        r = np.ascontiguousarray(r, dtype=float).ravel()
+        r = np.ascontiguousarray(r, dtype=A.dtype).ravel()
         x = np.zeros_like(r)
         gauss_seidel(A, x, r, iterations=1, sweep="forward")
         x -= P @ coarse(Pt @ (U @ x))
         gauss_seidel(A, x, r, iterations=1, sweep="backward")
         return x
 
-    return LinearOperator(A.shape, matvec=apply, dtype=float)
+    return LinearOperator(A.shape, matvec=apply, dtype=A.dtype)
 
 
 def p1_to_p2_prolongation(basis) -> sp.csr_matrix:

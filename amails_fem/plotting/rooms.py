@@ -47,7 +47,9 @@ def draw_3d(wall_map: WallMap, path, window_size=(1500, 520)):
     camera) are drawn.
     """
     import pyvista as pv
+    from vtkmodules.vtkCommonCore import vtkLogger
 
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_OFF)  # off-screen: VTK's "bad X server connection" is noise
     unit = wall_map.unit_field_t()
     view = np.array([-1.0, -1.3, 0.9])
     view /= np.linalg.norm(view)

@@ -63,9 +63,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyamg
 import scipy.sparse as sp
-from pyamg.relaxation.relaxation import gauss_seidel
 from scipy.sparse.linalg import LinearOperator, gmres
 from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, FacetBasis, LinearForm, MeshTet1
 
@@ -73,7 +71,7 @@ from amails_fem import units
 from amails_fem.errors import ConvergenceError, SpecError
 from amails_fem.fem.assembly import stiffness_affine
 from amails_fem.fem.probe import PointLocator, gradient_matrices
-from amails_fem.linalg.amg import SA_STRENGTH, p1_to_p2_prolongation, sa_solver, two_level_preconditioner
+from amails_fem.linalg.amg import p1_to_p2_prolongation, sa_solver, two_level_preconditioner
 from amails_fem.linalg.krylov import one_blas_thread
 from amails_fem.log import Progress
 from amails_fem.meshing.read import fast_topology
@@ -586,26 +584,11 @@ def _complex_amg(K, Prol, near_null, near_null_coarse):
     two-level method, in complex arithmetic so that the layers' coupling phases are in the coarse problems)."""
 
 
-    def sa(A, B):
-        ml = pyamg.smoothed_aggregation_solver(A, B=B.astype(complex), symmetry="symmetric",
-                                               max_coarse=300, strength=SA_STRENGTH)
-        return ml.aspreconditioner(cycle="V")
-
     if Prol is None:
-        return sa(K.tocsr(), near_null)
+        return sa_solver(K.tocsr(), near_null).aspreconditioner(cycle="V")
     Pt = Prol.T.tocsr()
-    coarse = sa((Pt @ K @ Prol).tocsr(), near_null_coarse)
-    U = sp.triu(K, 1, format="csr")
-
-    def apply(r):
-        r = np.ascontiguousarray(r, dtype=complex).ravel()
-        x = np.zeros_like(r)
-        gauss_seidel(K, x, r, iterations=1, sweep="forward")
-        x -= Prol @ coarse(Pt @ (U @ x))
-        gauss_seidel(K, x, r, iterations=1, sweep="backward")
-        return x
-
-    return apply
+    coarse = sa_solver((Pt @ K @ Prol).tocsr(), near_null_coarse).aspreconditioner(cycle="V")
+    return two_level_preconditioner(K.tocsr(), Prol, coarse, Pt=Pt).matvec
 
 
 def _snapshot_solve(K, Psur, Prol, rhs, s, x0, tol, near_null, near_null_coarse):
