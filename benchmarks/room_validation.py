@@ -21,6 +21,7 @@ from amails_fem.geometry import box_room, cylinder_room, ellipsoid_room, sphere_
 from amails_fem.io.files import write_json
 from amails_fem.io.provenance import provenance
 from amails_fem.rooms.solve import solve_room
+from amails_fem.testing.analytic import ellipsoid_kappa
 
 MU0 = units.MU0_H_M
 RESULTS = Path(__file__).parent / "results" / "room_validation.json"
@@ -36,7 +37,7 @@ def rel_err(b, exact):
 
 
 def ellipsoid_exact(pts, a=1.0, b=0.7):
-    kappa = -(a * a - b * b) / (2 * (a * a + b * b))
+    kappa = ellipsoid_kappa(a, b)
     x, y = pts[:, 0], pts[:, 1]
     return MU0 * np.stack([-y / 2 + kappa * y, x / 2 + kappa * x, 0 * x], 1)
 

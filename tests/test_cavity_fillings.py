@@ -14,7 +14,7 @@ from scipy.optimize import brentq
 from scipy.special import jn_zeros, jnp_zeros
 
 from amails_fem.cavities.cross_section import cross_section_modes
-from amails_fem.cavities.formfactor import form_factor, tm010_form_factor, unloaded_q
+from amails_fem.cavities.formfactor import form_factor, unloaded_q
 from amails_fem.cavities.nedelec3d import nedelec_modes
 from amails_fem.cavities.solve import cavity_modes
 from amails_fem.errors import SpecError
@@ -26,6 +26,7 @@ from amails_fem.specs.cavities import (
     parse_cavity,
     rectangular_cavity,
 )
+from amails_fem.testing.analytic import tm010_form_factor
 from amails_fem.units import C_M_S
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -7,20 +7,12 @@ import pytest
 from scipy.special import j0, j1, jn_zeros, jnp_zeros
 
 from amails_fem.cavities.cross_section import cross_section_modes
-from amails_fem.cavities.formfactor import (
-    form_factor,
-    qemd_half_cylinder_gb,
-    signal_power_w,
-    surface_resistance_ohm,
-    te101_form_factor_y,
-    tm010_form_factor,
-    tm010_q,
-    unloaded_q,
-)
+from amails_fem.cavities.formfactor import form_factor, signal_power_w, surface_resistance_ohm, unloaded_q
 from amails_fem.cavities.nedelec3d import nedelec_modes
 from amails_fem.cavities.solve import cavity_modes
 from amails_fem.errors import SpecError
 from amails_fem.specs.cavities import Rod, cylinder_cavity, half_cylinder_cavity, rectangular_cavity
+from amails_fem.testing.analytic import qemd_half_cylinder_gb, te101_form_factor_y, tm010_form_factor, tm010_q
 from amails_fem.units import C_M_S, MU0_H_M, rho_j_m3
 
 R, H = 0.1, 0.3

@@ -13,11 +13,12 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from amails_fem.cavities import limits, reach
-from amails_fem.cavities.formfactor import signal_power_w, tm010_form_factor, tm010_q
+from amails_fem.cavities.formfactor import signal_power_w
 from amails_fem.cavities.solve import cavity_modes
 from amails_fem.cavities.tuning import TuningCurve
 from amails_fem.errors import SpecError
 from amails_fem.specs.cavities import cylinder_cavity
+from amails_fem.testing.analytic import tm010_form_factor, tm010_q
 from amails_fem.units import C_M_S, rho_j_m3
 
 X01 = 2.404825557695773

@@ -14,6 +14,7 @@ from amails_fem import units
 from amails_fem.fields.fieldmap import wall_patches
 from amails_fem.geometry import box_room, cylinder_room, ellipsoid_room, sphere_room
 from amails_fem.rooms.solve import solve_room
+from amails_fem.testing.analytic import duct_wall_centre_field, ellipsoid_kappa
 
 
 def wall_points(spec, standoff=0.01, n=9):
@@ -51,14 +52,6 @@ def test_cylinder_axial_polarization_exact_at_wall():
     np.testing.assert_allclose(mag[rho > 0.49], units.MU0_H_M * rho[rho > 0.49] / 2, rtol=2e-3)
 
 
-def duct_wall_centre_field(a):
-    """|B| / (mu0 J) at the centre of a wall of the infinite square duct of side a, J along the axis.
-
-    A = mu0 J [x (a - x) / 2 - sum_n odd 4 a^2 / (n pi)^3 cosh(n pi (y - a/2) / a) / cosh(n pi / 2) sin(n pi x / a)],
-    B = curl(A z): at x = 0, y = a / 2, |B| = |dA/dx| = a/2 - sum 4 a / (n pi)^2 / cosh(n pi / 2).
-    """
-    n = np.arange(1, 200, 2)
-    return a / 2 - np.sum(4 * a / (n * np.pi) ** 2 / np.cosh(n * np.pi / 2))
 
 
 def test_duct_series_value():
@@ -81,7 +74,7 @@ def test_ellipsoid_nontrivial_exact_solution():
     resp = solve_room(spec, order=2, mesh_size_m=0.2)
     pts = wall_points(spec)
     a, b = 1.0, 0.7
-    kappa = -(a * a - b * b) / (2 * (a * a + b * b))
+    kappa = ellipsoid_kappa(a, b)
     x, y = pts[:, 0], pts[:, 1]
     exact = units.MU0_H_M * np.stack([-y / 2 + kappa * y, x / 2 + kappa * x, 0 * x], 1)
     assert rel_rms(resp.b_field(pts, "z"), exact) < 1e-3

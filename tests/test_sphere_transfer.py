@@ -13,10 +13,9 @@ from amails_fem.rooms.sphere_transfer import (
     sphere_shield_transfer,
     sphere_shield_transfer_direct,
     sphere_shielding_factor,
-    thick_shell_static_transfer,
-    thin_shell_eddy_transfer,
 )
 from amails_fem.specs.walls import Layer, WallStack, air_gap, copper, mu_metal
+from amails_fem.testing.analytic import thick_shell_static_transfer, thin_shell_eddy_transfer
 from amails_fem.units import MU0_H_M
 
 MU_METAL = mu_metal(1.5e-3)  # sigma 1.6e6 S/m, mu_r 2e4

@@ -241,7 +241,8 @@ def test_ampere_loops_for_every_wall_model(cube_solutions, key):
 
 # -- shielding ----------------------------------------------------------------------------------------------------
 def test_thin_spherical_and_cylindrical_shells():
-    from amails_fem.rooms.shielding import concentric_shells_shielding, thin_layer_shielding, thin_shell_formula
+    from amails_fem.rooms.shielding import concentric_shells_shielding, thin_layer_shielding
+    from amails_fem.testing.analytic import thin_shell_formula
 
     layer = W.mu_metal(1e-3, mu_r=1000.0)
     s3 = thin_layer_shielding([("sphere", 0.5, layer)], size_m=0.25, directions=("z",))

@@ -21,11 +21,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.integrate import quad
-from scipy.special import j1, jn_zeros, jnp_zeros
 
 from amails_fem.errors import SpecError
-from amails_fem.units import C_M_S, MU0_H_M, rho_j_m3
+from amails_fem.units import MU0_H_M, rho_j_m3
 from amails_fem.validate import require_positive, require_range
 
 AXES = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}
@@ -105,36 +103,3 @@ def signal_power_w(mode, eps: float, x: float = 1.0, rho_gev_cm3: float = 0.45, 
     cos2 = RANDOM_POLARIZATION if polarization == "random" else 1.0
     return float(kappa * eps**2 * frac * rho_j_m3(rho_gev_cm3) * mode.omega_rad_s * quality
                  * cavity_volume_m3(mode) * g * cos2)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# closed forms used by the tests and the docs
-# --------------------------------------------------------------------------------------------------------------
-def tm010_form_factor() -> float:
-    """G_E of the TM010 mode of an ideal cylinder: 4 / x01^2 = 0.6917."""
-
-    return 4.0 / jn_zeros(0, 1)[0] ** 2
-
-
-def tm010_q(radius_m: float, height_m: float, conductivity_s_m: float) -> float:
-    """Q0 of TM010: eta x01 / (2 R_s (1 + R/h)) (Pozar eq. 6.69 form for TM010)."""
-
-
-    x01 = jn_zeros(0, 1)[0]
-    f = C_M_S * x01 / (2 * math.pi * radius_m)
-    eta = MU0_H_M * C_M_S
-    return eta * x01 / (2 * surface_resistance_ohm(f, conductivity_s_m) * (1 + radius_m / height_m))
-
-
-def te101_form_factor_y() -> float:
-    """G_E along y of TE101 of a rectangular cavity: 64 / pi^4 = 0.6570 (E_y = sin(pi x/a) sin(pi z/d))."""
-    return 64.0 / math.pi**4
-
-
-def qemd_half_cylinder_gb() -> float:
-    """Dai, Li & Zhang's (2025) closed form (128 / (pi^4 x'11^2)) c1^2 / c2 = 0.61 for 'TE111 of a half cylinder' (see docs)."""
-
-    x = jnp_zeros(1, 1)[0]
-    c1 = quad(lambda t: t * j1(t), 0, x)[0]
-    c2 = quad(lambda t: t * j1(t) ** 2, 0, x)[0]
-    return 128.0 / (math.pi**4 * x**2) * c1**2 / c2

@@ -98,9 +98,6 @@ def concentric_shells_shielding(radii_m, stacks, freqs_hz, *, dim: int = 3) -> n
     return out
 
 
-def thin_shell_formula(mu_r: float, thickness_m: float, radius_m: float, dim: int = 3) -> float:
-    """Static thin-shell approximations: 1 + (2/3) mu_r t / R (sphere), 1 + mu_r t / (2R) (cylinder)."""
-    return 1 + (2.0 / 3.0 if dim == 3 else 0.5) * mu_r * thickness_m / radius_m
 
 
 # -- thin-layer finite elements (static) ---------------------------------------------------------------------------

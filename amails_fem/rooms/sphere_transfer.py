@@ -175,29 +175,8 @@ def sphere_shielding_factor(inner_radius_m, stack, freqs_hz) -> np.ndarray:
 
 
 # -- validation helpers ---------------------------------------------------------------------------------------------
-def thick_shell_static_transfer(inner_radius_m: float, outer_radius_m: float, mu_r: float) -> float:
-    """Static B_in/B0 of a permeable spherical shell (radii a < b in m, relative permeability mu_r):
-
-    9 mu_r / ((2 mu_r + 1)(mu_r + 2) - 2 (mu_r - 1)^2 (a/b)^3)   (Jackson, Classical Electrodynamics, 3rd ed., 5.12).
-    """
-    a = require_positive(inner_radius_m, "inner_radius_m", "m")
-    b = require_positive(outer_radius_m, "outer_radius_m", "m")
-    if not b > a:
-        raise SpecError(f"outer_radius_m must exceed inner_radius_m = {a!r} m; got {outer_radius_m!r}")
-    mu = require_positive(mu_r, "mu_r", "dimensionless")
-    return 9 * mu / ((2 * mu + 1) * (mu + 2) - 2 * (mu - 1) ** 2 * (a / b) ** 3)
 
 
-def thin_shell_eddy_transfer(radius_m: float, thickness_m: float, sigma_s_m: float, freqs_hz) -> np.ndarray:
-    """Thin non-permeable conducting sphere (t << delta, t << R): T = 1 / (1 - i omega mu0 sigma t R / 3), complex.
-
-    radius_m R (m), thickness_m t (m), sigma_s_m (S/m), freqs_hz (Hz); e^{-i omega t} phasors (arg T > 0: lag).
-    """
-    R = require_positive(radius_m, "radius_m", "m")
-    t = require_positive(thickness_m, "thickness_m", "m")
-    sig = require_positive(sigma_s_m, "sigma_s_m", "S/m")
-    w = 2 * np.pi * check_freqs_hz(freqs_hz, "freqs_hz")
-    return 1.0 / (1.0 - 1j * w * units.MU0_H_M * sig * t * R / 3.0)
 
 
 def sphere_shield_transfer_direct(inner_radius_m, stack, freqs_hz) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Exact references (closed forms) shared by tests, benchmarks and docs."""
