@@ -71,6 +71,7 @@ from scipy.special import spherical_jn, spherical_yn
 from amails_fem.errors import SpecError
 from amails_fem.frames import enu_axes
 from amails_fem.units import C_M_S, MU0_H_M, RHO_DM_GEV_CM3, j_eff_a_m2
+from amails_fem.validate import require_option
 
 EARTH_RADIUS_M = 6.371e6  # IUGG mean Earth radius (m); the SuperMAG-1sec code uses R/c = 0.0212751 s (6378.1 km)
 MODELS = ("quasi-static", "cavity")
@@ -100,8 +101,7 @@ def _frequencies(freq_hz, max_hz: float, model: str):
 
 
 def _model(model) -> str:
-    if model not in MODELS:
-        raise SpecError(f"model must be one of {MODELS}; got {model!r}")
+    require_option(model, "model", MODELS)
     return model
 
 

@@ -23,6 +23,7 @@ from amails_fem.network import noise as nz
 from amails_fem.network.response import j_eff_per_eps, rows_for
 from amails_fem.network.sensors import Sensor
 from amails_fem.units import MU0_H_M
+from amails_fem.validate import require_option
 
 OBJECTIVES = ("coherent", "stochastic")
 
@@ -184,8 +185,7 @@ def greedy_swap(network, cands: Candidates, n: int | None = None, *, per_room: d
     1-for-1 swap refinement within each room until no swap improves the objective. One sensor per position.
     per_room: {room: count} fixes the counts; else n sensors go wherever they help most. Deterministic for a seed
     (the seed orders the candidates, which breaks the symmetric ties of a cube)."""
-    if kind not in OBJECTIVES:
-        raise SpecError(f"objective must be one of {', '.join(OBJECTIVES)}; got {kind!r}")
+    require_option(kind, "objective", OBJECTIVES)
     if per_room:
         unknown = sorted(set(per_room) - set(cands.rooms))
         if unknown:

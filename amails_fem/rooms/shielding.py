@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse.linalg import spsolve
-from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, ElementTriP1, ElementTriP2, FacetBasis, LinearForm
+from skfem import Basis, ElementTetP1, ElementTetP2, ElementTriP1, ElementTriP2, FacetBasis, LinearForm
 
 from amails_fem import units
 from amails_fem.errors import SpecError
+from amails_fem.fem.forms import laplace, mass, surface_laplace, weighted_laplace, weighted_mass
 from amails_fem.fem.probe import field_gradient
 from amails_fem.linalg.amg import sa_solver
 from amails_fem.linalg.krylov import checked_cg
@@ -170,27 +171,12 @@ def thin_layer_shielding(shells, *, dim: int = 3, size_m=None, shell_size_m=None
     basis = Basis(mesh, elem)
     k = 2.0 if dim == 3 else 1.0
 
-    @BilinearForm
-    def lap(u, v, w):
-        return sum(u.grad[i] * v.grad[i] for i in range(dim))
-
-    @BilinearForm
-    def surf(u, v, w):
-        n = w.n
-        un = sum(n[i] * u.grad[i] for i in range(dim))
-        vn = sum(n[i] * v.grad[i] for i in range(dim))
-        return sum(u.grad[i] * v.grad[i] for i in range(dim)) - un * vn
-
-    @BilinearForm
-    def robin(u, v, w):
-        return (k / ro) * u * v
-
-    A = lap.assemble(basis)
+    A = laplace.assemble(basis)
     for i, tau in enumerate(taus):
         fb = FacetBasis(mesh, elem, facets=facets[f"shell{i}"])
-        A = A + tau * surf.assemble(fb)
+        A = A + tau * surface_laplace.assemble(fb)
     fo = FacetBasis(mesh, elem, facets=facets["outer"])
-    A = (A + robin.assemble(fo)).tocsc()
+    A = (A + (k / ro) * mass.assemble(fo)).tocsc()
     centre = np.zeros((1, dim))
     S, ratios, pts_ratio = {}, {}, {}
     if dim == 2:
@@ -241,26 +227,15 @@ def shielding_volume_2d(radius_m: float, layer, freqs_hz=None, *, n_through: int
     sig = np.where(in_layer, layer.sigma_s_m, 0.0)
     fo = FacetBasis(mesh, ElementTriP2(), facets=facets["outer"])
 
-    @BilinearForm
-    def stiff(u, v, w):
-        return w.nu * (u.grad[0] * v.grad[0] + u.grad[1] * v.grad[1])
-
-    @BilinearForm
-    def mass(u, v, w):
-        return w.sig * u * v
-
-    @BilinearForm
-    def robin(u, v, w):
-        return (1.0 / ro) * u * v
 
     @LinearForm
     def load(v, w):  # B0 = x: A_z -> y far away; Robin dA/dn + A/r = 2 n_y (exact for a dipole)
         return 2.0 * w.n[1] * v
 
     ones = np.ones((1, basis.X.shape[1]))
-    K = stiff.assemble(basis, nu=nu[:, None] * ones)
-    Mm = mass.assemble(basis, sig=sig[:, None] * ones)
-    Rb = robin.assemble(fo)
+    K = weighted_laplace.assemble(basis, nu=nu[:, None] * ones)
+    Mm = weighted_mass.assemble(basis, sig=sig[:, None] * ones)
+    Rb = mass.assemble(fo) / ro
     b = load.assemble(fo)
     freqs = [0.0] if freqs_hz is None else list(np.atleast_1d(freqs_hz))
     out = []

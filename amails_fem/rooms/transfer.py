@@ -79,7 +79,7 @@ from amails_fem.meshing.shells import nested_shells_mesh, shell_gauge
 from amails_fem.rooms.impedance import assemble_wall_terms
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom, RoomBase, SphereRoom
 from amails_fem.specs.walls import Layer, WallStack, check_freqs_hz
-from amails_fem.validate import require_positive
+from amails_fem.validate import require_option, require_positive
 
 SHAPES = ("sphere", "box", "cylinder")
 MESH_VERSION = 1
@@ -146,8 +146,7 @@ def make_shells(shells) -> list:
         if not isinstance(item, (tuple, list)) or len(item) not in (3, 4):
             raise SpecError(f"shells[{i}] must be (shape, size_m, layers) or (shape, size_m, layers, axis)")
         shape, size, layers = item[:3]
-        if shape not in SHAPES:
-            raise SpecError(f"shells[{i}] shape must be one of {', '.join(SHAPES)}; got {shape!r}")
+        require_option(shape, f"shells[{i}] shape", SHAPES)
         n = {"sphere": 1, "box": 3, "cylinder": 2}[shape]
         size = tuple(np.atleast_1d(np.asarray(size, dtype=object)).tolist())
         if len(size) != n:

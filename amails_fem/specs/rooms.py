@@ -13,7 +13,7 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
-from amails_fem.validate import as_points, require_positive
+from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
 
@@ -132,8 +132,7 @@ class CylinderRoom(RoomBase):
     def __post_init__(self):
         _store_positive(self, "radius_m")
         _store_positive(self, "height_m")
-        if self.axis not in AXES:
-            raise SpecError(f"room.axis must be one of x, y, z; got {self.axis!r}")
+        require_option(self.axis, "room.axis", AXES)
 
     @property
     def axis_index(self) -> int:

@@ -31,7 +31,7 @@ import numpy as np
 from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.io.files import data_path, read_toml
-from amails_fem.validate import require_positive
+from amails_fem.validate import require_option, require_positive
 
 F_MIN_HZ = 1e-3  # below this the quasi-static wall model is pointless (l -> infinity)
 F_MAX_HZ = 1e7   # above this a shield room is no longer quasi-static (2 pi f L / c ~ 0.4 for L = 2 m)
@@ -52,7 +52,7 @@ _ALIASES = {"mu-metal": "mu_metal", "mumetal": "mu_metal", "aluminum": "aluminiu
 def _material(name: str) -> str:
     key = _ALIASES.get(str(name).lower(), str(name).lower())
     if key not in MATERIALS:
-        raise SpecError(f"walls.layers.material must be one of {', '.join(MATERIALS)}; got {name!r}")
+        require_option(name, "walls.layers.material", tuple(MATERIALS))
     return key
 
 
