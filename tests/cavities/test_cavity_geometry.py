@@ -72,7 +72,7 @@ def test_parse_cavity_table_errors():
 def test_shipped_specs_load(tmp_path):
     from pathlib import Path
 
-    specs = sorted(Path(__file__).resolve().parents[1].glob("geometries/cavity_*.toml"))
+    specs = sorted(Path(__file__).resolve().parents[2].glob("geometries/cavity_*.toml"))
     assert len(specs) >= 4
     shapes = {load_cavity_spec(p).shape for p in specs}
     assert shapes == {"cylinder", "rectangular", "half_cylinder"}

@@ -12,7 +12,7 @@ from amails_fem.cli import main
 from amails_fem.errors import SpecError
 from amails_fem.specs.cavities import Rod, cylinder_cavity
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
