@@ -32,11 +32,9 @@ def noise_covariance(network, freqs_hz) -> np.ndarray:
     cov = np.zeros((f.size, n, n))
     for i, s in enumerate(network.sensors):
         cov[:, i, i] = s.asd_t_rthz(f) ** 2
-    for i, si in enumerate(network.sensors):
-        for j, sj in enumerate(network.sensors):
-            if si.room == sj.room:
-                r = network.rooms[si.room]
-                cov[:, i, j] += r.common_mode_t_rthz ** 2 * (1.0 if i == j else r.common_mode_correlation)
+    for name, room in network.rooms.items():
+        idx = [i for i, s in enumerate(network.sensors) if s.room == name]
+        cov[np.ix_(range(f.size), idx, idx)] += room.common_mode_psd(len(idx))
     return cov
 
 

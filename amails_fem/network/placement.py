@@ -116,10 +116,7 @@ def candidates(network, responses, freq_hz: float = 10.0, n_grid: int = 5, rooms
 
 # -- objective ---------------------------------------------------------------------------------------------------
 def _room_noise(network, room: str, noise_sq: np.ndarray) -> np.ndarray:
-    r = network.rooms[room]
-    c2 = r.common_mode_t_rthz ** 2
-    k = len(noise_sq)
-    return np.diag(noise_sq + c2 * (1 - r.common_mode_correlation)) + c2 * r.common_mode_correlation * np.ones((k, k))
+    return np.diag(noise_sq) + network.rooms[room].common_mode_psd(len(noise_sq))
 
 
 def gram(network, rooms, rows, noise_sq) -> np.ndarray:

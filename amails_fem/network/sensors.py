@@ -55,6 +55,12 @@ class Room:
         object.__setattr__(self, "common_mode_t_rthz", require_range(self.common_mode_t_rthz, f"rooms.{self.name}.common_mode_t_rthz", 0.0, 1e-6, "T/rtHz"))
         object.__setattr__(self, "common_mode_correlation", require_range(self.common_mode_correlation, f"rooms.{self.name}.common_mode_correlation", 0.0, 1.0))
 
+    def common_mode_psd(self, k: int) -> np.ndarray:
+        """(k, k) one-sided PSD (T^2/Hz) of the room's common-mode noise on k of its sensors:
+        c^2 [(1 - rho) I + rho 1 1^T], c = common_mode_t_rthz, rho = common_mode_correlation."""
+        c2, rho = self.common_mode_t_rthz ** 2, self.common_mode_correlation
+        return c2 * ((1.0 - rho) * np.eye(k) + rho * np.ones((k, k)))
+
     @property
     def geometry_key(self) -> str:
         """Hash of the geometry alone: rooms with equal keys share one field solve."""
