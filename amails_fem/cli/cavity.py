@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from amails_fem.cavities.reach import tuning_reach
 from amails_fem.cavities.solve import cavity_modes
 from amails_fem.cavities.tuning import tune
 from amails_fem.io.files import atomic_path, write_json
@@ -20,7 +21,9 @@ from amails_fem.log import Progress
 from amails_fem.meshing.cavities import volume_mesh
 from amails_fem.plotting.cavities import plot_modes, plot_tuning
 from amails_fem.plotting.figures import save_figure
+from amails_fem.plotting.reach import plot_tuning_reach
 from amails_fem.specs.cavities import default_mesh_size_m, load_cavity_spec
+from amails_fem.validate import require_positive
 
 
 def register(subparsers) -> None:
@@ -51,6 +54,12 @@ def register(subparsers) -> None:
     t.add_argument("--scheduler", default=None, help="dask scheduler address, or 'sync' for no dask")
     t.add_argument("--no-cache", action="store_true", help="recompute every step (default: resume from cache)")
     t.add_argument("--out", default="amails_out/tune", help="output directory")
+    t.add_argument("--reach", action="store_true",
+                   help="also the kinetic mixing reached over the tuning range (reach.png, reach.json)")
+    t.add_argument("--t-sys-k", type=float, default=1.0, help="system noise temperature (K) for --reach (default 1)")
+    t.add_argument("--time-s", type=float, default=86400.0, help="total scan time (s) for --reach (default 1 day)")
+    t.add_argument("--snr", type=float, default=5.0, help="target SNR for --reach (default 5)")
+    t.add_argument("--beta", type=float, default=2.0, help="coupling beta for --reach (default 2, the scan optimum)")
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=run_tune)
 
@@ -117,6 +126,9 @@ def run_tune(args) -> int:
 
     progress = Progress(args.quiet)
     spec = _spec(args.spec)
+    if args.reach:  # checked before the sweep
+        for name in ("t_sys_k", "time_s", "snr", "beta"):
+            require_positive(getattr(args, name), f"--{name.replace('_', '-')}", "")
     out = Path(args.out)
     curve = tune(spec, args.rod, args.from_m, args.to_m, args.steps, n_modes=args.modes, order=args.order,
                  size_m=args.size_m, scheduler=args.scheduler, workers=args.workers, cache=not args.no_cache,
@@ -127,5 +139,17 @@ def run_tune(args) -> int:
     _write_csv(out / "tuning.csv", curve.rows())
     save_figure(plot_tuning(curve, spec), out / "tuning.png")
     progress.say(f"wrote {out}/tuning.json, tuning.csv, tuning.png")
+    if args.reach:
+        r = tuning_reach(curve, t_sys_k=args.t_sys_k, total_time_s=args.time_s, snr=args.snr,
+                         volume_m3=spec.volume_m3, beta=args.beta)
+        write_json(out / "reach.json", {"provenance": {**meta, "t_sys_k": args.t_sys_k, "total_time_s": args.time_s,
+                                                       "snr": args.snr, "beta": args.beta, "polarization": "random"},
+                                        "freq_hz": r.freq_hz, "eps": r.eps, "fom_m6": r.fom_m6, "dwell_s": r.dwell_s,
+                                        "q_loaded": r.q_loaded, "g_e": r.g, "allocation": r.allocation})
+        save_figure(plot_tuning_reach(r.freq_hz, r.eps, r.fom_m6, title=f"reach over the tuning range: T_sys = "
+                                      f"{args.t_sys_k:g} K, {args.time_s / 3600:g} h, SNR {args.snr:g}"),
+                    out / "reach.png")
+        progress.say(f"reach: eps {np.nanmin(r.eps):.3g}-{np.nanmax(r.eps):.3g} over "
+                     f"{r.freq_hz.min() / 1e9:.4g}-{r.freq_hz.max() / 1e9:.4g} GHz -> {out}/reach.png")
     return 0
 

@@ -74,11 +74,19 @@ def test_cavity_command_writes_tables_vtu_png(tmp_path, capsys):
 def test_tune_command_and_bad_spec(tmp_path, capsys, fresh_cache):
     out = tmp_path / "tune"
     rc = main(["tune", str(ROOT / "geometries/cavity_admx_like.toml"), "--rod", "0", "--from-m", "0.07",
-               "--to-m", "0.05", "--steps", "3", "--scheduler", "sync", "--quiet", "--out", str(out)])
+               "--to-m", "0.05", "--steps", "3", "--scheduler", "sync", "--quiet", "--out", str(out), "--reach",
+               "--t-sys-k", "0.5", "--time-s", "3600"])
     assert rc == 0 and capsys.readouterr().err == ""
     d = json.loads((out / "tuning.json").read_text())
     assert len(d["positions_m"]) == 3 and np.array(d["G_E_z"]).max() > 0.5
     assert (out / "tuning.png").stat().st_size > 10_000 and (out / "tuning.csv").is_file()
+    r = json.loads((out / "reach.json").read_text())
+    eps = np.array(r["eps"])
+    assert len(eps) == 3 and np.all(np.isfinite(eps)) and np.all((1e-17 < eps) & (eps < 1e-10))
+    assert (out / "reach.png").stat().st_size > 10_000
+    assert main(["tune", str(ROOT / "geometries/cavity_admx_like.toml"), "--from-m", "0.07", "--to-m", "0.05",
+                 "--reach", "--t-sys-k", "-1", "--out", str(tmp_path / "y")]) == 2
+    assert "--t-sys-k must be" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
     bad.write_text("[cavity]\nshape='cylinder'\nradius_m=0.1\nheight_m=0.3\n"
                    "[[cavity.rods]]\nradius_m=0.05\nposition_m=0.06\n")
