@@ -1,6 +1,6 @@
 """`amails-fem cavity SPEC` (modes, form factors, VTU, PNG) and `amails-fem tune SPEC` (tuning curves).
 
-Only composes stages: geometry.cavities -> physics.cavity / physics.tuning -> files (atomic writes).
+Only composes stages: specs.cavities -> cavities.solve / cavities.tuning / cavities.reach -> plotting, io (atomic writes).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`amails-fem walls SPEC`: real walls vs perfect conductor at sensor points over frequency, S(f), wall maps, JSON.
 
-Composes stages only: geometry.load_spec + walls.load_walls -> physics.room / impedance_room / shielding -> files.
+Composes stages only: specs (room + walls) -> rooms.solve / rooms.shielding -> plotting, io.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The solution is a rational function of the impedance lengths l_w with poles on the negative real axis, so a
 few snapshots span it: a snapshot is solved for the grid point whose reduced solution has the largest exact
-residual, at a real shift chosen for it (SPD: CG + the two-level AMG of linsolve.py), and every grid frequency costs
+residual, at a real shift chosen for it (SPD: CG + the two-level AMG of linalg/amg.py), and every grid frequency costs
 an m x m solve. The residual is computed exactly through an incrementally orthonormalised set of residual
 components.
 """

@@ -5,11 +5,11 @@
 Ordinary (non-permeable) conductors do not screen it: with B = B_m and E = 0 no wall current flows, exactly.
 A permeable shell screens it by flux shunting: curl H = 0, div B = 0 and B -> B_m far away is the magnetostatic
 problem of a permeable body in the applied field B_m, so inside B ~ B_m / S_static. This module uses the static
-thin-layer model of physics/shielding.py for that response (eddy currents neglected: in the layer they are driven only
+thin-layer model of rooms/shielding.py for that response (eddy currents neglected: in the layer they are driven only
 by the deviation of B from B_m; this low-frequency limit is an assumption, see docs/walls.md).
 
 The electric current j_e = eps_e J_eff (eps_e = eps1 or eps sqrt(x)) gives the room response R_e(r; f) of
-physics/room.py or physics/impedance_room.py. Case I: both currents follow A_D, so B_total = eps1 B_e + eps2 B_m,
+rooms/perfect.py or rooms/impedance.py. Case I: both currents follow A_D, so B_total = eps1 B_e + eps2 B_m,
 with B_m lagging the electric-current field by 90 degrees (B_m = j_m/(i omega)). Case II: A_D and B_D are
 independent dark-matter components with an unknown relative phase; the rms over that phase adds powers.
 """

@@ -41,7 +41,7 @@ Limits (validation helpers below): static permeable shell, Jackson, Classical El
 1999), sec. 5.12; thin conducting shell (t << delta, t << R) T = 1/(1 - i omega mu0 sigma t R / 3) with
 e^{-i omega t}; thick wall (e^{-2kt} -> 0, |kR| >> 1) T -> 3 r2 e^{-kt} / (r1 [k r1/(2 mu_r) + 1 + r1/(2 r2) +
 mu_r/(k r2)]), the spherical form of the classic thick-shield result (H. Kaden, Wirbelstroeme und Schirmung in der
-Nachrichtentechnik, Springer 1959). The thin-layer 2-port model (physics.shielding.concentric_shells_shielding) is
+Nachrichtentechnik, Springer 1959). The thin-layer 2-port model (rooms.shielding.concentric_shells_shielding) is
 its t << R, t << gap limit.
 """
 

@@ -4,7 +4,7 @@ T[f, point, i, j] = B_i(r) / B0 for a uniform applied field B0 e_j e^{-i omega t
 for r inside the innermost layer, eddy currents and skin effect included at any t / delta. 1 / |T_jj(0)| is the
 shielding factor along j.
 
-Model (the thin-layer 2-port of walls.py on every layer, solved by 3D finite elements):
+Model (the thin-layer 2-port of specs/walls.py on every layer, solved by 3D finite elements):
 
 * Air (room, gaps, exterior): H = -grad phi, lap phi = 0, P1/P2 Lagrange elements.
 * Each layer group k (consecutive non-gap layers of the stack) is its mid-surface Gamma_k, normal n outwards, with
@@ -28,7 +28,7 @@ Model (the thin-layer 2-port of walls.py on every layer, solved by 3D finite ele
   The mesh keeps air under the surface (the two air regions meet at the mid-surface), so by default the layer is
   chained with air of thickness -t/2 on each side: T_eff = A(-t/2) T A(-t/2), A(d) = [[1, 0], [-i omega mu0 d, 1]],
   which leaves b unchanged and adds -t/2 to each diagonal coefficient: (mu_r - 1) t in the static limit, as in
-  physics/shielding.thin_layer_shielding (subtract_air=False keeps T itself, the model of
+  rooms/shielding.thin_layer_shielding (subtract_air=False keeps T itself, the model of
   concentric_shells_shielding).
 * sigma = 0 (purely permeable) groups have b = 0: phi is continuous across Gamma_k and the flux jump
   B_n,i - B_n,o = (c / (i omega)) lap_s phi adds tau S_Gamma, tau = -c_eff / (i omega mu0) = sum mu_r t (- t).
@@ -39,8 +39,8 @@ Model (the thin-layer 2-port of walls.py on every layer, solved by 3D finite ele
   l = 1 is excited (exact), for a cube the first is l = 3: <= (1/3)^2 x 1/2 ~ 6 % of an already small octupole at
   outer_factor 3 (not measured here: the interior field is set by the dipole).
 * Sphere check: for nested spheres the l = 1 mode of this weak form is exactly the algebra of
-  physics/shielding.concentric_shells_shielding (kap = 2 / (i omega mu0 b R^2)), so the FE converges to it as the
-  mesh is refined (tests/test_shield_transfer.py).
+  rooms/shielding.concentric_shells_shielding (kap = 2 / (i omega mu0 b R^2)), so the FE converges to it as the
+  mesh is refined (tests/rooms/test_shield_transfer.py).
 
 Frequencies: K(omega) = K0 + sum_j g_j(omega) B_j, with K0 the air stiffness + Robin + permeable-layer terms and
 three surface matrices per conducting layer (g = -kappa a, kappa, -kappa d). Full solves (right-preconditioned
@@ -516,7 +516,7 @@ def dipole_model(radii_m, coeffs, n_freqs: int):
     alpha_n = 1. On shell k (radius R, lap_s cos = -2 cos / R^2) the surface terms of the module docstring give
     H_n,i = (2/R^2)(g1 p_i + g2 p_o), H_n,o = -(2/R^2)(g2 p_i + g3 p_o) (conducting) or p_i = p_o,
     H_n,i - H_n,o = (2/R^2) tau p (permeable). The interior field is B/B0 = alpha_0; with subtract_air=False this
-    is the algebra of physics.shielding.concentric_shells_shielding.
+    is the algebra of rooms.shielding.concentric_shells_shielding.
     """
     radii = np.asarray(radii_m, float)
     n = len(radii)
@@ -579,7 +579,7 @@ def _surrogate(K0, terms, gcoef, i) -> sp.csr_matrix:
 
 def _complex_amg(K, Prol, near_null, near_null_coarse):
     """M^-1 r for the complex symmetric K: smoothed aggregation on K (P1) or, for P2, forward Gauss-Seidel on K,
-    a coarse correction by SA on the Galerkin P1 problem Prol^T K Prol, backward Gauss-Seidel (linsolve's
+    a coarse correction by SA on the Galerkin P1 problem Prol^T K Prol, backward Gauss-Seidel (linalg/amg.py's
     two-level method, in complex arithmetic so that the layers' coupling phases are in the coarse problems)."""
 
 

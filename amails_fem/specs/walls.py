@@ -18,7 +18,7 @@ with the limits Z_s -> 1/(sigma t) - i omega mu t / 3 (thin sheet, t << delta) a
 (docs/physics.md sec. 2): l -> 0 is a perfect conductor, |l| >> room size spreads the return current evenly.
 A passive wall has Re Z_s >= 0 (absorbs power) and Im Z_s <= 0 (inductive), i.e. Im l >= 0 and Re l >= 0.
 
-The same chain matrix gives the thin-layer shielding model (physics/shielding.py).
+The same chain matrix gives the thin-layer shielding model (rooms/shielding.py).
 """
 
 from __future__ import annotations
