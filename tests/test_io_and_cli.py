@@ -27,7 +27,8 @@ def test_atomic_write_leaves_nothing_on_crash(tmp_path):
 
 
 def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
-    """A crash while writing walls.vtu: field.vtu is whole, walls.vtu and summary.json absent, no temp files."""
+    """Ctrl-C while writing walls.vtu: the run's folder is all or nothing (here nothing: there was no earlier run),
+    no staging folder or temp file is left, and a second, complete run replaces it as a whole."""
     import meshio
     import pyvista
 
@@ -47,8 +48,12 @@ def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
     spec.write_text("[room]\nshape = 'sphere'\nradius_m = 1.0\n[mesh]\nsize_m = 0.5\n")
     out = tmp_path / "out"
     assert main(["room", str(spec), "--order", "1", "--out", str(out), "--quiet"]) == 130  # Ctrl-C: one line, 130
-    assert sorted(os.listdir(out)) == ["field.vtu"]
+    assert not out.exists() and sorted(os.listdir(tmp_path)) == ["s.toml"]
+    monkeypatch.setattr(pyvista.UnstructuredGrid, "save", real_save)
+    assert main(["room", str(spec), "--order", "1", "--out", str(out), "--quiet"]) == 0
+    assert {"field.vtu", "walls.vtu", "summary.json"} <= set(os.listdir(out))
     assert meshio.read(out / "field.vtu").points.shape[1] == 3
+    assert sorted(os.listdir(tmp_path)) == ["out", "s.toml"]
 
 
 def test_mesh_cache_by_content_hash():
@@ -120,3 +125,39 @@ def test_quiet_prints_nothing(tmp_path, capsys):
     assert main(["room", str(spec), "--out", str(tmp_path / "o"), "--grid", "5", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out.strip() == ""
+
+
+def test_run_folder_is_all_or_nothing(tmp_path):
+    """The old complete set survives a failed run; a stale staging folder (dead process) is cleaned; a live one,
+    a second run into the same folder, is refused; an --out that is a file is refused before any work."""
+    import subprocess
+
+    from amails_fem.errors import SpecError
+    from amails_fem.io.files import run_folder
+
+    out = tmp_path / "run"
+    with run_folder(out) as stage:
+        (stage / "a.txt").write_text("first")
+    with pytest.raises(RuntimeError):
+        with run_folder(out) as stage:
+            (stage / "a.txt").write_text("second, half")
+            raise RuntimeError("crash")
+    assert (out / "a.txt").read_text() == "first" and sorted(os.listdir(tmp_path)) == ["run"]
+
+    stale = tmp_path / ".run.staging-999999999"
+    stale.mkdir()
+    with run_folder(out) as stage:
+        (stage / "a.txt").write_text("third")
+    assert not stale.exists() and (out / "a.txt").read_text() == "third"
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        (tmp_path / f".run.staging-{sleeper.pid}").mkdir()
+        with pytest.raises(SpecError, match="another run"):
+            with run_folder(out):
+                pass
+    finally:
+        sleeper.kill()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SpecError, match="not a folder"):
+        with run_folder(tmp_path / "file"):
+            pass

@@ -10,6 +10,10 @@ from importlib import import_module
 
 from amails_fem import __version__
 from amails_fem.errors import SpecError
+from amails_fem.io.files import run_folder
+
+# commands whose --out is a folder: written into a staging folder and put in place when the run succeeded
+FOLDER_COMMANDS = ("room", "run", "walls", "environment", "cavity", "tune", "place", "correlate")
 
 # One module per command family; add a new family here.
 COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment")
@@ -32,6 +36,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM ends a run like Ctrl-C: temp files removed
     try:
+        if args.command in FOLDER_COMMANDS and getattr(args, "out", None):
+            with run_folder(args.out) as staging:  # the whole output set appears at once, or not at all
+                args.out = str(staging)
+                return int(args.func(args) or 0)
         return int(args.func(args) or 0)
     except SpecError as err:  # a user's mistake: one clear line, no traceback
         print(f"amails-fem: error: {err}", file=sys.stderr)

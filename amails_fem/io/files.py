@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import tomllib
 from importlib import resources
@@ -87,3 +88,49 @@ def read_toml(path, kind: str = "spec") -> dict:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
     except OSError as err:
         raise SpecError(f"{kind} file {path} cannot be read: {err.strerror}") from None
+
+
+@contextlib.contextmanager
+def run_folder(path):
+    """Write a run's whole output set into a staging folder beside ``path`` and put it in place only when the run
+    succeeded: afterwards ``path`` holds either the previous complete set or the new complete set, never a mix.
+
+    The staging folder ``.NAME.staging-PID`` is removed on any error (Ctrl-C included); one left by a killed
+    process (its PID gone) is cleaned up by the next run. A second run into the same folder while one is alive
+    is refused. Yields the staging folder: write every file of the run below it.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SpecError(f"--out {path} exists and is not a folder")
+    parent = path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(parent, os.W_OK):
+        raise SpecError(f"--out {path}: the folder {parent} is not writable")
+    for stale in parent.glob(f".{path.name}.staging-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            raise SpecError(f"--out {path}: another run (process {pid}) is writing it; wait for it or choose "
+                            "another folder")
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = parent / f".{path.name}.staging-{os.getpid()}"
+    staging.mkdir()
+    try:
+        yield staging
+        old = parent / f".{path.name}.old-{os.getpid()}"
+        if path.exists():
+            os.replace(path, old)
+        os.replace(staging, path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
