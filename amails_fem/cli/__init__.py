@@ -37,9 +37,13 @@ def main(argv=None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM ends a run like Ctrl-C: temp files removed
     try:
         if args.command in FOLDER_COMMANDS and getattr(args, "out", None):
-            with run_folder(args.out) as staging:  # the whole output set appears at once, or not at all
+            final = args.out
+            with run_folder(final) as staging:  # the whole output set appears at once, or not at all
                 args.out = str(staging)
-                return int(args.func(args) or 0)
+                rc = int(args.func(args) or 0)
+            if not getattr(args, "quiet", False):
+                print(f"[amails-fem] {args.command}: the complete output set is in {final}", file=sys.stderr)
+            return rc
         return int(args.func(args) or 0)
     except SpecError as err:  # a user's mistake: one clear line, no traceback
         print(f"amails-fem: error: {err}", file=sys.stderr)
