@@ -6,6 +6,7 @@ plotting/, pyvista only in plotting/ and the VTU writer, dask only where sweeps 
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,11 @@ def test_the_checks_catch_a_cycle_and_an_upward_import():
     assert check_layers(edges[:1])
 
 
-@pytest.mark.parametrize("rule", ["../shared", "perf-notes", "issue 5", "seed 00"])
+# citations of documents outside the repository (regular expressions, so that this file does not cite them itself)
+OUTSIDE = [r"\.\./shared", r"perf-note[s]", r"\bissue [0-9]", r"\bseed 00[0-9]", r"[0-9]{3}_[0-9a-f]{16}\.txt"]
+
+
+@pytest.mark.parametrize("rule", OUTSIDE)
 def test_the_package_cites_only_papers_and_its_own_docs(rule):
-    hits = [f"{p.name}" for _n, p in modules() if rule in p.read_text().lower()]
+    hits = [f"{p.name}" for _n, p in modules() if re.search(rule, p.read_text().lower())]
     assert hits == []
