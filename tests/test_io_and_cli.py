@@ -161,3 +161,16 @@ def test_run_folder_is_all_or_nothing(tmp_path):
     with pytest.raises(SpecError, match="not a folder"):
         with run_folder(tmp_path / "file"):
             pass
+
+
+def test_progress_bar_reports_eta_and_stays_quiet_when_asked():
+    import io
+
+    from amails_fem.log import Progress
+
+    buf = io.StringIO()
+    assert list(Progress(stream=buf).loop(range(40), 40, "pairs")) == list(range(40))
+    lines = buf.getvalue().splitlines()
+    assert 5 <= len(lines) <= 12 and lines[-1].endswith("ETA 0 s") and "40/40 (100 %)" in lines[-1]
+    quiet = io.StringIO()
+    assert sum(Progress(quiet=True, stream=quiet).loop(range(5), 5, "x")) == 10 and quiet.getvalue() == ""

@@ -253,7 +253,8 @@ def correlate(network, responses, run: SimulatedRun, *, fmin_hz: float = 1.0, fm
     sig_y = np.empty(f.size)
     alpha = np.empty(f.size)
     with progress.step(f"correlating {len(network.pairs())} pairs over {f.size} bins ({statistic})"):
-        for a in range(0, f.size, chunk):
+        starts = range(0, f.size, chunk)
+        for a in progress.loop(starts, len(starts), "frequency chunks"):
             sl = slice(a, min(a + chunk, f.size))
             vb = np.stack(v_anchor)[idx[sl]]  # (b, n, n)
             zb = z[:, sl].T  # (b, n)

@@ -190,11 +190,7 @@ def tune(spec, rod: int, from_m: float, to_m: float, steps: int, n_modes: int = 
 
 def _run(args, scheduler, workers, progress):
     if scheduler == "sync":
-        out = []
-        for i, a in enumerate(args):
-            out.append(solve_step(*a))
-            progress.say(f"tuning step {i + 1}/{len(args)}")
-        return out
+        return [solve_step(*a) for a in progress.loop(args, len(args), "tuning steps")]
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -210,9 +206,8 @@ def _run(args, scheduler, workers, progress):
         futures = [client.submit(solve_step, *a, pure=False) for a in args]
         index = {f.key: i for i, f in enumerate(futures)}
         out = [None] * len(args)
-        for done, fut in enumerate(as_completed(futures), 1):
+        for fut in progress.loop(as_completed(futures), len(futures), "tuning steps"):
             out[index[fut.key]] = fut.result()
-            progress.say(f"tuning step {done}/{len(args)} done")
         return out
     finally:
         client.close()
