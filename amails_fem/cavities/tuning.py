@@ -24,7 +24,7 @@ from amails_fem.log import QUIET
 from amails_fem.specs.cavities import CylinderCavity, Rod, cylinder_cavity
 from amails_fem.validate import require_positive
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def signature_points(spec, n_xy: int = 9, n_z: int = 5) -> np.ndarray:
@@ -38,6 +38,22 @@ def signature_points(spec, n_xy: int = 9, n_z: int = 5) -> np.ndarray:
     return np.column_stack([np.tile(x, n_z), np.tile(y, n_z), np.repeat(zs, x.size)])
 
 
+def valid_step_entry(entry, n_modes: int, key: str) -> bool:
+    """A cached tuning step passes its schema: its own key, n_modes finite frequencies, labels, G_E, Q0 and
+    signatures of one length, a solver name and a DOF count."""
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return False
+    lists = [entry.get(k) for k in ("freq_hz", "label", "G_E", "Q0", "signature")]
+    if not all(isinstance(v, list) and len(v) == n_modes for v in lists):
+        return False
+    numbers = [x for k in ("freq_hz", "G_E", "Q0") for x in entry[k]]
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) for x in numbers):
+        return False
+    sig = entry["signature"]
+    return (all(isinstance(v, list) and len(v) == len(sig[0]) for v in sig) and isinstance(entry.get("solver"), str)
+            and isinstance(entry.get("n_dofs"), int))
+
+
 def solve_step(spec_dict: dict, n_modes: int, order: int, size_m, cache: bool = True) -> dict:
     """Solve one sweep step (top-level so dask can ship it): modes as plain lists, cached by content hash."""
 
@@ -45,9 +61,11 @@ def solve_step(spec_dict: dict, n_modes: int, order: int, size_m, cache: bool = 
     path = cache_dir("tuning") / f"{key}.json"
     if cache and path.is_file():
         try:
-            return json.loads(path.read_text()) | {"cached": True}
-        except json.JSONDecodeError:
-            pass  # a damaged entry is recomputed
+            entry = json.loads(path.read_text())
+            if valid_step_entry(entry, n_modes, key):
+                return entry | {"cached": True}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            pass  # a damaged, edited or foreign entry is recomputed
     d = dict(spec_dict)
     rods = tuple(Rod(**r) for r in d.pop("rods"))
     d.pop("shape")
@@ -60,7 +78,7 @@ def solve_step(spec_dict: dict, n_modes: int, order: int, size_m, cache: bool = 
         sig.append((e / (np.linalg.norm(e) or 1.0)).tolist())
     out = {"freq_hz": [m.freq_hz for m in modes], "label": [m.label for m in modes],
            "G_E": [form_factor(m, "z", "E") for m in modes], "Q0": [unloaded_q(m) for m in modes],
-           "solver": modes[0].solver, "n_dofs": int(modes[0].n_dofs), "signature": sig}
+           "solver": modes[0].solver, "n_dofs": int(modes[0].n_dofs), "signature": sig, "key": key}
     if cache:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(out, default=float))

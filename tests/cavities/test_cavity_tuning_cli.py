@@ -42,6 +42,14 @@ def test_tune_on_dask_then_resume_from_cache(fresh_cache):
     assert c1.overlap.min() > 0.9
     c2 = tune(spec, 0, 0.07, 0.03, 3, n_modes=2, select="coupling", scheduler="sync")
     assert c2.n_cached == 3 and np.array_equal(c1.freq_hz, c2.freq_hz)
+    entries = sorted(fresh_cache.glob("tuning/*.json"))  # an emptied, a random-bytes and an edited entry
+    entries[0].write_text("{}")
+    entries[1].write_bytes(bytes(range(200, 256)))
+    edited = json.loads(entries[2].read_text())
+    edited["freq_hz"] = edited["freq_hz"][:1]
+    entries[2].write_text(json.dumps(edited))
+    c3 = tune(spec, 0, 0.07, 0.03, 3, n_modes=2, select="coupling", scheduler="sync")
+    assert c3.n_cached == 0 and np.allclose(c3.freq_hz, c1.freq_hz, rtol=1e-8)  # all three recomputed
     with pytest.raises(SpecError, match="rods\\[0\\].radius_m must be at most"):
         tune(spec, 0, 0.07, 0.09, 3, scheduler="sync")  # validated before any solve
     with pytest.raises(SpecError, match="rod must be an index"):
