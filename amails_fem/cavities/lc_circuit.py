@@ -32,7 +32,7 @@ from amails_fem import units
 from amails_fem.cavities.reach import cos2_polarization, dm_linewidth_hz
 from amails_fem.errors import SpecError
 from amails_fem.units import K_B_J_K
-from amails_fem.validate import check_quasi_static, require_positive
+from amails_fem.validate import as_points, check_quasi_static, require_positive
 
 _FRAMES = {"x": (1, 2, 0), "y": (2, 0, 1), "z": (0, 1, 2)}  # (e1, e2, axis) indices, right-handed
 
@@ -80,7 +80,7 @@ def infinite_cylinder_e_z_v_m(rho_m, *, radius_m, freq_hz, eps, rho_gev_cm3=0.45
 def infinite_cylinder_b_field_t(points_m, *, radius_m, freq_hz, eps, axis="z", rho_gev_cm3=0.45, exact=True):
     """B (N, 3) in tesla at points (N, 3) inside the infinite cylinder about ``axis`` (x, y or z) through the origin,
     for the dark-photon field along the axis (cos theta = 1)."""
-    p = _points(points_m)
+    p = as_points(points_m)
     i1, i2, _ia = _FRAMES[_axis(axis)]
     rho = np.hypot(p[:, i1], p[:, i2])
     b = infinite_cylinder_b_phi_t(rho, radius_m=radius_m, freq_hz=freq_hz, eps=eps, rho_gev_cm3=rho_gev_cm3,
@@ -125,14 +125,6 @@ def _axis(axis) -> str:
         raise SpecError(f"axis must be 'x', 'y' or 'z'; got {axis!r}")
     return axis
 
-
-def _points(points_m) -> np.ndarray:
-    p = np.asarray(points_m, dtype=float)
-    if p.ndim == 1:
-        p = p[None, :]
-    if p.ndim != 2 or p.shape[1] != 3 or not np.all(np.isfinite(p)):
-        raise SpecError(f"points_m must be a finite (N, 3) array in metres; got shape {np.shape(points_m)}")
-    return p
 
 
 def _frame(axis: str, phi: float):
@@ -296,7 +288,7 @@ def pickup_flux_wb(response, loop, polarization, freq_hz, eps, *, rho_gev_cm3=0.
     f = require_positive(freq_hz, "freq_hz", "Hz")
     e = require_positive(eps, "eps", "dimensionless")
     if isinstance(loop, tuple):
-        pts, dA = _points(loop[0]), np.asarray(loop[1], dtype=float)
+        pts, dA = as_points(loop[0]), np.asarray(loop[1], dtype=float)
         if dA.shape != pts.shape:
             raise SpecError(f"loop vector areas must have the shape of its points {pts.shape}; got {dA.shape}")
         turns = 1

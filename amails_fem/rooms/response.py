@@ -15,7 +15,8 @@ from amails_fem.errors import SpecError
 
 @runtime_checkable
 class FieldResponse(Protocol):
-    """A solved room. ``freqs_hz`` is None for a frequency-independent response (perfect conductor)."""
+    """A solved room. ``freqs_hz``: the solved grid (Hz), or None where the response is not tied to a grid (a
+    frequency-independent perfect conductor, or a function of f)."""
 
     spec: object
     freqs_hz: np.ndarray | None

@@ -79,7 +79,7 @@ from amails_fem.meshing.shells import nested_shells_mesh, shell_gauge
 from amails_fem.rooms.impedance import assemble_wall_terms
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom, RoomBase, SphereRoom
 from amails_fem.specs.walls import Layer, WallStack, check_freqs_hz
-from amails_fem.validate import require_option, require_positive
+from amails_fem.validate import as_points, require_option, require_positive
 
 SHAPES = ("sphere", "box", "cylinder")
 MESH_VERSION = 1
@@ -284,16 +284,7 @@ class ShieldTransfer:
     info: dict = field(default_factory=dict)
 
     def _points(self, points_m) -> np.ndarray:
-        try:
-            p = np.asarray(points_m, dtype=float)
-        except (TypeError, ValueError):
-            raise SpecError("points_m must be an (N, 3) array of coordinates (m)") from None
-        if p.ndim == 1 and p.size == 3:
-            p = p[None, :]
-        if p.ndim != 2 or p.shape[1] != 3 or p.shape[0] == 0:
-            raise SpecError(f"points_m must have shape (N, 3) (m); got {np.shape(points_m)}")
-        if not np.all(np.isfinite(p)):
-            raise SpecError("points_m must be finite (m)")
+        p = as_points(points_m)
         g = self.shells[0].gauge(p)
         if np.any(g >= 1.0):
             i = int(np.argmax(g))
