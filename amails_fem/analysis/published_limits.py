@@ -71,10 +71,17 @@ class PublishedLimit:
     @property
     def citation(self) -> str:
         """Short citation, e.g. "Jiang et al. 2024, arXiv:2305.00890"."""
-        first = self.paper["authors"].split(",")[0].split("(")[0].strip()
+        authors = self.paper["authors"]
+        first = authors.split(",")[0].split(";")[0].split("(")[0].replace(" et al.", "").strip()
+        names = [a.strip() for a in authors.split(",")]
         surname = first.split()[-1] if first else "?"
-        many = "," in self.paper["authors"] or " et al" in self.paper["authors"]
-        return f"{surname}{' et al.' if many else ''} {self.paper['year']}, arXiv:{self.paper['arxiv']}"
+        if len(names) == 2 and ";" not in authors and " et al" not in authors:
+            who = f"{surname} & {names[1].split()[-1]}"
+        elif "," in authors or ";" in authors or " et al" in authors:
+            who = f"{surname} et al."
+        else:
+            who = surname
+        return f"{who} {self.paper['year']}, arXiv:{self.paper['arxiv']}"
 
     def eps_at(self, mass_ev) -> np.ndarray:
         """The limit interpolated log-log at ``mass_ev``; kinetic mixing only.

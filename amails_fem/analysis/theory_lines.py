@@ -79,10 +79,9 @@ def theory_line(key: str, mass_ev, *, quartic: float = 2.0 * math.pi, charge: fl
         raise SpecError(f"theory must be one of {', '.join(THEORIES)}; got {key!r}")
     m = _masses(mass_ev)
     eps = higgs_kitajima_eps(m, quartic, charge, loop_factor)
-    label = (f"Higgsed DP expectation (λ = {quartic:.3g}, q_H = {charge:g}"
-             + (f", c_loop = {loop_factor:g}" if loop_factor != 1.0 else "") + ")")
-    return TheoryLine(key, label, "Kitajima et al. 2025, arXiv:2410.17964; ε ~ e e_H/16π²: Cline & Herrera 2024, "
-                      "arXiv:2409.13818", m, eps,
+    label = (f"Higgsed dark photon, λ = {quartic:.3g}, q_H = {charge:g}"
+             + (f", c_loop = {loop_factor:g}" if loop_factor != 1.0 else ""))
+    return TheoryLine(key, label, "Kitajima et al. 2025 with ε ~ e e_H/16π², arXiv:2410.17964, 2409.13818", m, eps,
                       {"quartic": float(quartic), "charge": float(charge), "loop_factor": float(loop_factor),
                        "scale_ev": KITAJIMA_SCALE_EV})
 
