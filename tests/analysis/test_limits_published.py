@@ -87,3 +87,15 @@ def test_citation_and_unknown_key():
 def test_overlapping_selects_the_low_mass_limits():
     keys = pl.overlapping((1e-15, 1e-12))
     assert "amails" in keys and "snipe" in keys and "admx-dp" not in keys and "admx-axion" not in keys
+
+
+def test_wheel_package_data_globs_cover_every_limit_file():
+    """pyproject's package-data patterns must match every file of data/limits, or a wheel install lacks them."""
+    import fnmatch
+    import tomllib
+
+    root = DATA.parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["amails_fem"]
+    for p in DATA.iterdir():
+        rel = p.relative_to(root / "amails_fem").as_posix()
+        assert any(fnmatch.fnmatch(rel, pat) and rel.count("/") == pat.count("/") for pat in patterns), rel
