@@ -51,7 +51,7 @@ def read_limit_file(path) -> LimitRun:
         raise SpecError(f"limit file not found: {p}")
     try:
         ds = read_dataset(p)
-    except Exception as err:  # h5netcdf/xarray raise many types for a file that is not NetCDF4
+    except (OSError, ValueError, KeyError, TypeError) as err:  # what h5netcdf/xarray raise for a non-NetCDF4 file
         raise SpecError(f"{p}: not a readable NetCDF4 file ({type(err).__name__}: {err})".splitlines()[0]) from None
     if "eps_limit" not in ds.variables:
         raise SpecError(f"{p}: needs a variable 'eps_limit' (kinetic-mixing limit, units '1'); has "

@@ -117,7 +117,7 @@ def read_two_columns(text: str) -> tuple[np.ndarray, np.ndarray]:
     return a[:, 0], a[:, 1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(key: str) -> PublishedLimit:
     """Load the shipped limit ``key`` (see ``available()``)."""
     e = entry(key)

@@ -32,7 +32,7 @@ def test_run_limit_with_default_overlays_and_theory():
     assert len(theory) == 1 and "2410.17964" in theory[0]
     dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
     assert len(dashed) == 1
-    run = [ln for ln in ax.get_lines() if ln.get_label() == "simulated run"][0]
+    run = next(ln for ln in ax.get_lines() if ln.get_label() == "simulated run")
     np.testing.assert_allclose(ev_to_hz(run.get_xdata()), f, rtol=1e-12)   # plotted at m = h f / c^2
     # x range: the run's masses x 1/3 ... x 3
     lo, hi = ax.get_xlim()

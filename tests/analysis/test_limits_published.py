@@ -53,10 +53,12 @@ def test_mass_ranges_match_the_ranges_the_papers_state(key, lo, hi, rel):
     assert lim.mass_ev.max() == pytest.approx(hi, rel=rel)
 
 
-def test_snipe_covers_0p5_to_5_hz():
-    """SNIPE Hunt (Sulai et al. 2023) searched 0.5-5 Hz; the curve spans 0.503-4.996 Hz."""
-    f = pl.load("snipe").freq_hz
-    assert f.min() == pytest.approx(0.5, rel=0.02) and f.max() == pytest.approx(5.0, rel=0.01)
+def test_snipe_starts_at_0p5_hz():
+    """Friel et al. 2024 (abstract): SNIPE Hunt searched f >= 0.5 Hz (m >= 2e-15 eV); the curve starts at 0.503 Hz
+    (2.08e-15 eV) and ends at 5.0 Hz (tolerances 2 % and 5 %: the abstract rounds to one digit)."""
+    lim = pl.load("snipe")
+    assert lim.freq_hz.min() == pytest.approx(0.5, rel=0.02) and lim.mass_ev.min() == pytest.approx(2e-15, rel=0.05)
+    assert lim.freq_hz.max() == pytest.approx(5.0, rel=0.01)
 
 
 def test_frequency_is_m_c2_over_h_exactly():
