@@ -96,7 +96,7 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
         progress.say(f"p = {name}: max tangential wall field {pol['max_tangential_mu0JL']:.4f} mu0 J L = "
                      f"{pol['max_tangential_T']:.3e} T (eps = 1, 10 Hz), {pol['ratio_max_to_eq1']:.3f} x AMAILS eq. (1)")
     if convergence is not None:
-        progress.say(f"mesh refinement: observed order {convergence['order_used']:.2f} "
+        progress.say(f"mesh refinement: order {convergence['order_used']:.2f} "
                      f"({convergence['order_source']}), estimated rms wall-field error of the finest level "
                      f"{convergence['error_estimate_rms_finest']:.2e}")
     return summary

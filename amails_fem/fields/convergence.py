@@ -77,7 +77,7 @@ def refine_room(spec, levels: int = 3, ratio: float = 2.0, *, order: int = 2, me
         "wall_map": {"standoff_m": standoff_m, "grid_points_per_side": grid},
         "difference_rms": d_rms, "difference_max": d_max,
         "observed_orders": orders,
-        "order_used": float(p), "order_source": "observed (last two differences)" if orders else
+        "order_used": float(p), "order_source": "observed from the last two differences" if orders else
                                                  f"assumed: the expected order {expected:g} of P{order}",
         "expected_order": expected,
         "error_estimate_rms_finest": float(d_rms[-1] * factor),
