@@ -19,11 +19,11 @@ VTK_CELL_TYPES = {"tetra": 10, "tetra10": 24, "quad": 9}
 
 
 def write_vtu(path, points, cell_type: str, cells, point_data: dict, provenance: dict | None = None,
-              field_json: dict | None = None, field_text: dict | None = None):
+              field_json: dict | None = None, field_text: dict | None = None, field_arrays: dict | None = None):
     """Unstructured grid of one cell type ("tetra", "tetra10" or "quad") with point arrays. Field data: the
     provenance (text lines and JSON), each field_json entry as JSON text "<name>_json" (and, for a list of strings,
     also as the string array "<name>"), each field_text entry (a string or a list of strings) as a string array.
-    Written atomically."""
+    field_arrays: numeric field-data arrays (e.g. one value per mode). Written atomically."""
     import pyvista as pv
 
     cells = np.asarray(cells, dtype=np.int64)
@@ -40,6 +40,8 @@ def write_vtu(path, points, cell_type: str, cells, point_data: dict, provenance:
     if provenance is not None:
         grid.field_data["provenance"] = [f"{k}: {v if isinstance(v, str) else json_text(v)}"
                                          for k, v in provenance.items()]
+    for name, value in (field_arrays or {}).items():
+        grid.field_data[name] = np.asarray(value, dtype=float)
     for name, value in (field_text or {}).items():
         grid.field_data[name] = [value] if isinstance(value, str) else [str(v) for v in value]
     with atomic_path(path) as tmp:
