@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from amails_fem.errors import SpecError
 from amails_fem.fields.convergence import check_refine, refine_room
 from amails_fem.fields.export import write_field_vtu, write_walls_vtu
@@ -13,11 +15,13 @@ from amails_fem.fields.summary import room_summary
 from amails_fem.io.files import read_toml, write_json
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
+from amails_fem.network.sensors import load_network
 from amails_fem.plotting.convergence import plot_convergence
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.rooms import draw_3d, draw_net
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.loader import load_spec
+from amails_fem.specs.rooms import BoxRoom
 from amails_fem.validate import require_positive
 
 
@@ -28,6 +32,8 @@ def register(sub) -> None:
     p.add_argument("--refine", type=int, default=None, metavar="N", help="mesh-refinement study: solve at N in 2..4 "
                    "mesh sizes h / r^k; summary.json gains a convergence block, convergence.png (outputs: finest)")
     p.add_argument("--refine-ratio", type=float, default=2.0, help="refinement ratio r of --refine (default 2)")
+    p.add_argument("--network", default=None, help="network TOML whose sensors are drawn on walls_net.png (box rooms)")
+    p.add_argument("--network-room", default=None, help="which room of --network (default: its first room)")
     p.set_defaults(func=cmd_room)
 
 
@@ -51,14 +57,29 @@ def cmd_room(args) -> int:
         Progress(args.quiet).say(f"note: {args.spec} has a [walls] table; `room` solves perfectly conducting walls "
                                  "(summary.json says so). For the real walls run `amails-fem walls SPEC`, for the "
                                  "Earth's field let in through them `amails-fem environment SPEC`")
+    sensors = network_sensors(args.network, args.network_room, spec) if args.network else None
     run_room_job(spec, Path(args.out), spec_file=str(args.spec), order=args.order or spec.mesh.order,
                  mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, standoff_m=args.standoff, grid=args.grid,
-                 quiet=args.quiet, use_cache=not args.no_cache, refine=args.refine, refine_ratio=args.refine_ratio)
+                 quiet=args.quiet, use_cache=not args.no_cache, refine=args.refine, refine_ratio=args.refine_ratio, sensors=sensors)
     return 0
 
 
+def network_sensors(path, room, spec) -> list:
+    """[(id, position_m, axis)] of one room of a network TOML, checked to lie inside ``spec`` (box rooms only)."""
+    net = load_network(path)
+    name = room or net.sensors[0].room
+    if name not in net.rooms:
+        raise SpecError(f"--network-room must be one of {', '.join(sorted(net.rooms))}; got {name!r}")
+    if not isinstance(spec, BoxRoom):
+        raise SpecError("--network: sensors are drawn on the wall net of box rooms only")
+    rows = [(s.id, s.position_m, s.axis) for s in net.sensors if s.room == name]
+    if not rows or not spec.contains(np.array([r[1] for r in rows], float), 0.0).all():
+        raise SpecError(f"--network: the sensors of room {name!r} must lie inside the room of the spec")
+    return rows
+
+
 def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, wall_size_m=None, standoff_m=0.01,
-                 grid=41, quiet=False, use_cache=True, refine=None, refine_ratio=2.0) -> dict:
+                 grid=41, quiet=False, use_cache=True, refine=None, refine_ratio=2.0, sensors=None) -> dict:
     """Solve, sample the walls, write summary.json, field.vtu, walls.vtu and the PNGs into ``out``."""
 
     # every input checked before meshing
@@ -89,7 +110,7 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
             save_figure(plot_convergence(convergence), out / "convergence.png")
         write_field_vtu(response, out / "field.vtu", summary["provenance"])
         write_walls_vtu(wall_map, out / "walls.vtu", summary["provenance"])
-        save_figure(draw_net(wall_map), out / "walls_net.png")
+        save_figure(draw_net(wall_map, sensors=sensors), out / "walls_net.png")
         draw_3d(wall_map, out / "walls_3d.png")
         write_json(out / "summary.json", summary)
     for name, pol in summary["polarizations"].items():
