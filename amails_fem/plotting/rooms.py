@@ -32,7 +32,7 @@ def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, senso
             cx, cy = x.mean(), y.mean()
             ax.text(cx, cy, patch.name, ha="center", va="center", color="cyan", fontsize=8, alpha=0.9)
         if sensors:
-            draw_sensors_on_net(ax, wall_map.spec, sensors, color="cyan")
+            draw_sensors_on_net(ax, wall_map.spec, sensors, color="lime")
         ax.set_aspect("equal")
         ax.set_title(f"polarization p = {POLARIZATIONS[k]}")
         ax.set_xlabel("unfolded wall coordinate (m)")
