@@ -100,7 +100,8 @@ def run_cavity(args) -> int:
         save_figure(plot_modes(spec, modes), out / "modes_E.png")
     for r in rows:
         progress.say(f"  {r['index']:2d} {r['label']:10s} f = {r['freq_hz'] / 1e9:.6f} GHz  G_E x,y,z = "
-                     f"{r['G_E_x']:.4f} {r['G_E_y']:.4f} {r['G_E_z']:.4f}  G_B,z = {r['G_B_z']:.2e}  Q0 = {r['Q0']:.0f}")
+                     f"{r['G_E_x']:.4f} {r['G_E_y']:.4f} {r['G_E_z']:.4f}  G_B,z = {r['G_B_z']:.2e}"
+                     f"  Q0 = {r['Q0']:.0f}")
     progress.say(f"wrote {out}/modes.json, modes.csv{', modes.vtu' if not args.no_vtu else ''}, modes_E.png")
     return 0
 

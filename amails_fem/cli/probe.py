@@ -95,7 +95,8 @@ def run(args) -> int:
     check_inside(spec, pts)
     stack = load_walls(args.spec) if "walls" in read_toml(args.spec) and not args.perfect_only else None
     order = args.order or spec.mesh.order
-    meta = provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall_model="perfect conductor" + ("" if stack is None else f" and {stack.describe()}"))
+    walls = "" if stack is None else f" and {stack.describe()}"
+    meta = provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall_model="perfect conductor" + walls)
     progress = Progress(quiet=args.quiet)
     ds = probe_room(spec, pts, wall=stack, eps=eps, freqs_hz=freqs, order=order, mesh_size_m=args.mesh_size_m,
                     wall_size_m=args.wall_size_m, distance_m=distance, provenance=meta, progress=progress,

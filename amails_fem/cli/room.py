@@ -60,7 +60,8 @@ def cmd_room(args) -> int:
     sensors = network_sensors(args.network, args.network_room, spec) if args.network else None
     run_room_job(spec, Path(args.out), spec_file=str(args.spec), order=args.order or spec.mesh.order,
                  mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, standoff_m=args.standoff, grid=args.grid,
-                 quiet=args.quiet, use_cache=not args.no_cache, refine=args.refine, refine_ratio=args.refine_ratio, sensors=sensors)
+                 quiet=args.quiet, use_cache=not args.no_cache,
+                 refine=args.refine, refine_ratio=args.refine_ratio, sensors=sensors)
     return 0
 
 

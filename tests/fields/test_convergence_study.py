@@ -30,7 +30,8 @@ def test_observed_order_and_error_estimate_match_the_exact_ellipsoid():
     pts, w = patch.points_m.reshape(-1, 3), patch.area_m2.ravel()
     b = finest.response_matrix(pts)
     exact = ellipsoid_response(pts, AXES)
-    true = np.sqrt((np.sum((b - exact) ** 2, axis=1) * w[:, None]).sum() / (np.sum(exact**2, axis=1) * w[:, None]).sum())
+    err2, ref2 = np.sum((b - exact) ** 2, axis=1), np.sum(exact**2, axis=1)  # (points, polarization)
+    true = np.sqrt((err2 * w[:, None]).sum() / (ref2 * w[:, None]).sum())
     est = block["error_estimate_rms_finest"]
     print(f"observed order {block['observed_orders']}, estimate {est:.3g}, true {true:.3g}")
     assert abs(block["observed_orders"][0] - 2.0) < 0.4
