@@ -29,8 +29,9 @@ def test_atomic_write_leaves_nothing_on_crash(tmp_path):
 def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
     """Ctrl-C while writing walls.vtu: the run's folder is all or nothing (here nothing: there was no earlier run),
     no staging folder or temp file is left, and a second, complete run replaces it as a whole."""
-    import meshio
     import pyvista
+
+    from amails_fem.io.vtu import read_vtu
 
     real_save = pyvista.UnstructuredGrid.save
     calls = []
@@ -52,7 +53,7 @@ def test_interrupted_cli_run_leaves_no_half_file(tmp_path, monkeypatch):
     monkeypatch.setattr(pyvista.UnstructuredGrid, "save", real_save)
     assert main(["room", str(spec), "--order", "1", "--out", str(out), "--quiet"]) == 0
     assert {"field.vtu", "walls.vtu", "summary.json"} <= set(os.listdir(out))
-    assert meshio.read(out / "field.vtu").points.shape[1] == 3
+    assert read_vtu(out / "field.vtu").points.shape[1] == 3
     assert sorted(os.listdir(tmp_path)) == ["out", "s.toml"]
 
 
@@ -103,11 +104,9 @@ def test_room_command_writes_everything(tmp_path, capsys):
         assert 0.30 < pol["max_tangential_mu0JL"] < 0.345
         assert pol["max_tangential_T"] == pytest.approx(pol["max_tangential_mu0JL"] * units.MU0_H_M * j * 2.0)
         assert pol["ratio_max_to_eq1"] == pytest.approx(pol["max_tangential_mu0JL"] * math.sqrt(3), rel=1e-9)
-    import meshio
+    from amails_fem.io.vtu import read_field_json, read_vtu
 
-    from amails_fem.io.vtu import read_field_json
-
-    walls = meshio.read(out / "walls.vtu")
+    walls = read_vtu(out / "walls.vtu")
     assert walls.points.shape == (6 * 15 * 15, 3)
     for name in ("walls.vtu", "field.vtu"):  # the VTU files carry summary.json's provenance
         assert read_field_json(out / name) == json.loads(json.dumps(summary["provenance"]))

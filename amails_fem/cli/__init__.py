@@ -13,10 +13,10 @@ from amails_fem.errors import SpecError
 from amails_fem.io.files import run_folder
 
 # commands whose --out is a folder: written into a staging folder and put in place when the run succeeded
-FOLDER_COMMANDS = ("room", "run", "walls", "environment", "cavity", "tune", "place", "correlate", "limits")
+FOLDER_COMMANDS = ("room", "run", "walls", "environment", "cavity", "tune", "place", "correlate", "limits", "probe")
 
 # One module per command family; add a new family here.
-COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment", "limits")
+COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment", "limits", "probe")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -99,23 +99,39 @@ def run_cavity(args) -> int:
     with progress.step("PNG of |E| on cross sections"):
         save_figure(plot_modes(spec, modes), out / "modes_E.png")
     for r in rows:
-        progress.say(f"  {r['index']:2d} {r['label']:10s} f = {r['freq_hz'] / 1e9:.6f} GHz  G_E,z = {r['G_E_z']:.4f}"
-                     f"  G_B,z = {r['G_B_z']:.2e}  Q0 = {r['Q0']:.0f}")
+        progress.say(f"  {r['index']:2d} {r['label']:10s} f = {r['freq_hz'] / 1e9:.6f} GHz  G_E x,y,z = "
+                     f"{r['G_E_x']:.4f} {r['G_E_y']:.4f} {r['G_E_z']:.4f}  G_B,z = {r['G_B_z']:.2e}"
+                     f"  Q0 = {r['Q0']:.0f}")
     progress.say(f"wrote {out}/modes.json, modes.csv{', modes.vtu' if not args.no_vtu else ''}, modes_E.png")
     return 0
 
 
 def write_modes_vtu(path, spec, modes, provenance: dict | None = None) -> None:
     """Write every mode's E (real) and B (imaginary part, B = curl E / (i omega)) at the vertices of a linear
-    tet mesh of the cavity, one point array per mode and field (opens in ParaView)."""
+    tet mesh of the cavity, one point array per mode and field (opens in ParaView). Each mode is scaled to
+    int |E|^2 dV = V (rms |E| = 1 V/m over the cavity); field data: units and normalisation as text, one line per
+    mode (f, G_E along x, y, z, G_B, Q0) and the same numbers as arrays freq_hz, G_E (n, 3), G_B (n, 3), Q0."""
 
     mesh = volume_mesh(spec, default_mesh_size_m(spec, 3) / 1.5, order=1)
     pts = mesh.p.T
-    data = {}
-    for i, m in enumerate(modes):
-        data[f"E_{i:02d}_{m.label}"] = np.nan_to_num(np.real(m.E(pts)))
-        data[f"B_{i:02d}_{m.label}"] = np.nan_to_num(np.imag(m.B(pts)))
-    write_vtu(path, pts, "tetra", mesh.t.T, data, provenance)
+    data, lines = {}, []
+    rows = [m.summary() for m in modes]
+    for i, (m, r) in enumerate(zip(modes, rows)):
+        scale = np.sqrt(spec.volume_m3 / m.energy_E())
+        data[f"E_{i:02d}_{m.label}"] = np.nan_to_num(np.real(m.E(pts))) * scale
+        data[f"B_{i:02d}_{m.label}"] = np.nan_to_num(np.imag(m.B(pts))) * scale
+        lines.append(f"mode {i:02d} {m.label}: f = {m.freq_hz:.9g} Hz, G_E (x, y, z) = ({r['G_E_x']:.5g}, "
+                     f"{r['G_E_y']:.5g}, {r['G_E_z']:.5g}), G_B (x, y, z) = ({r['G_B_x']:.3g}, {r['G_B_y']:.3g}, "
+                     f"{r['G_B_z']:.3g}), Q0 = {r['Q0']:.6g}")
+    text = {"units": ["E_NN_label: electric field in V/m; B_NN_label: Im B in tesla (B = curl E / (i omega), "
+                      "a quarter period after E); coordinates in m"],
+            "normalisation": [f"each mode scaled to int |E|^2 dV = V = {spec.volume_m3:.6g} m^3 (rms |E| = 1 V/m "
+                              "over the cavity); B with the same factor"],
+            "modes": lines}
+    arrays = {"freq_hz": [r["freq_hz"] for r in rows], "Q0": [r["Q0"] for r in rows],
+              "G_E": [[r["G_E_x"], r["G_E_y"], r["G_E_z"]] for r in rows],
+              "G_B": [[r["G_B_x"], r["G_B_y"], r["G_B_z"]] for r in rows]}
+    write_vtu(path, pts, "tetra", mesh.t.T, data, provenance, field_text=text, field_arrays=arrays)
 
 
 

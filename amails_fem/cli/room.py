@@ -5,17 +5,23 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from amails_fem.errors import SpecError
+from amails_fem.fields.convergence import check_refine, refine_room
 from amails_fem.fields.export import write_field_vtu, write_walls_vtu
 from amails_fem.fields.fieldmap import sample_walls, wall_patches
 from amails_fem.fields.summary import room_summary
 from amails_fem.io.files import read_toml, write_json
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
+from amails_fem.network.sensors import load_network
+from amails_fem.plotting.convergence import plot_convergence
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.rooms import draw_3d, draw_net
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.loader import load_spec
+from amails_fem.specs.rooms import BoxRoom
 from amails_fem.validate import require_positive
 
 
@@ -23,6 +29,11 @@ def register(sub) -> None:
     p = sub.add_parser("room", help="dark-photon field of a perfectly conducting shield room: wall maps + summary")
     p.add_argument("spec", help="room spec (TOML), e.g. geometries/amails_room.toml")
     add_room_options(p, default_out=None)
+    p.add_argument("--refine", type=int, default=None, metavar="N", help="mesh-refinement study: solve at N in 2..4 "
+                   "mesh sizes h / r^k; summary.json gains a convergence block, convergence.png (outputs: finest)")
+    p.add_argument("--refine-ratio", type=float, default=2.0, help="refinement ratio r of --refine (default 2)")
+    p.add_argument("--network", default=None, help="network TOML whose sensors are drawn on walls_net.png (box rooms)")
+    p.add_argument("--network-room", default=None, help="which room of --network (default: its first room)")
     p.set_defaults(func=cmd_room)
 
 
@@ -46,14 +57,30 @@ def cmd_room(args) -> int:
         Progress(args.quiet).say(f"note: {args.spec} has a [walls] table; `room` solves perfectly conducting walls "
                                  "(summary.json says so). For the real walls run `amails-fem walls SPEC`, for the "
                                  "Earth's field let in through them `amails-fem environment SPEC`")
+    sensors = network_sensors(args.network, args.network_room, spec) if args.network else None
     run_room_job(spec, Path(args.out), spec_file=str(args.spec), order=args.order or spec.mesh.order,
                  mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, standoff_m=args.standoff, grid=args.grid,
-                 quiet=args.quiet, use_cache=not args.no_cache)
+                 quiet=args.quiet, use_cache=not args.no_cache,
+                 refine=args.refine, refine_ratio=args.refine_ratio, sensors=sensors)
     return 0
 
 
+def network_sensors(path, room, spec) -> list:
+    """[(id, position_m, axis)] of one room of a network TOML, checked to lie inside ``spec`` (box rooms only)."""
+    net = load_network(path)
+    name = room or net.sensors[0].room
+    if name not in net.rooms:
+        raise SpecError(f"--network-room must be one of {', '.join(sorted(net.rooms))}; got {name!r}")
+    if not isinstance(spec, BoxRoom):
+        raise SpecError("--network: sensors are drawn on the wall net of box rooms only")
+    rows = [(s.id, s.position_m, s.axis) for s in net.sensors if s.room == name]
+    if not rows or not spec.contains(np.array([r[1] for r in rows], float), 0.0).all():
+        raise SpecError(f"--network: the sensors of room {name!r} must lie inside the room of the spec")
+    return rows
+
+
 def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, wall_size_m=None, standoff_m=0.01,
-                 grid=41, quiet=False, use_cache=True) -> dict:
+                 grid=41, quiet=False, use_cache=True, refine=None, refine_ratio=2.0, sensors=None) -> dict:
     """Solve, sample the walls, write summary.json, field.vtu, walls.vtu and the PNGs into ``out``."""
 
     # every input checked before meshing
@@ -62,8 +89,16 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
     resolve_sizes(spec, mesh_size_m, wall_size_m)
     wall_patches(spec, standoff_m, grid)
     progress = Progress(quiet=quiet)
-    response = solve_room(spec, order=order, mesh_size_m=mesh_size_m, wall_size_m=wall_size_m, progress=progress,
-                          use_cache=use_cache)
+    convergence = None
+    if refine is not None:
+        check_refine(refine, refine_ratio)
+        convergence, response, _ = refine_room(spec, refine, refine_ratio, order=order, mesh_size_m=mesh_size_m,
+                                               wall_size_m=wall_size_m, standoff_m=standoff_m, progress=progress,
+                                               use_cache=use_cache)
+        mesh_size_m, wall_size_m = convergence["mesh_size_m"][-1], convergence["wall_size_m"][-1]
+    else:
+        response = solve_room(spec, order=order, mesh_size_m=mesh_size_m, wall_size_m=wall_size_m,
+                              progress=progress, use_cache=use_cache)
     with progress.step(f"wall maps ({grid} x {grid} points per wall, {standoff_m * 1e3:g} mm standoff)"):
         t0 = time.perf_counter()
         wall_map = sample_walls(response, standoff_m, grid)
@@ -71,12 +106,19 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
     with progress.step(f"writing {out}/"):
         out.mkdir(parents=True, exist_ok=True)
         summary = room_summary(response, wall_map, spec_file)
+        if convergence is not None:
+            summary["convergence"] = convergence
+            save_figure(plot_convergence(convergence), out / "convergence.png")
         write_field_vtu(response, out / "field.vtu", summary["provenance"])
         write_walls_vtu(wall_map, out / "walls.vtu", summary["provenance"])
-        save_figure(draw_net(wall_map), out / "walls_net.png")
+        save_figure(draw_net(wall_map, sensors=sensors), out / "walls_net.png")
         draw_3d(wall_map, out / "walls_3d.png")
         write_json(out / "summary.json", summary)
     for name, pol in summary["polarizations"].items():
         progress.say(f"p = {name}: max tangential wall field {pol['max_tangential_mu0JL']:.4f} mu0 J L = "
                      f"{pol['max_tangential_T']:.3e} T (eps = 1, 10 Hz), {pol['ratio_max_to_eq1']:.3f} x AMAILS eq. (1)")
+    if convergence is not None:
+        progress.say(f"mesh refinement: order {convergence['order_used']:.2f} "
+                     f"({convergence['order_source']}), estimated rms wall-field error of the finest level "
+                     f"{convergence['error_estimate_rms_finest']:.2e}")
     return summary

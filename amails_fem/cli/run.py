@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amails_fem.cli.network import run_chain
-from amails_fem.cli.room import run_room_job
+from amails_fem.cli.room import network_sensors, run_room_job
 from amails_fem.io.files import data_path
 from amails_fem.specs.loader import load_spec
 
@@ -25,5 +25,7 @@ def cmd_run(args) -> int:
     spec_path = data_path(DEFAULT_SPEC)
     spec = load_spec(spec_path)
 
-    run_room_job(spec, Path(args.out) / "room", spec_file=str(spec_path), order=spec.mesh.order, quiet=args.quiet)
+    sensors = network_sensors(data_path("amails_network.toml"), "suzhou", spec)  # drawn on the room's wall net
+    run_room_job(spec, Path(args.out) / "room", spec_file=str(spec_path), order=spec.mesh.order, quiet=args.quiet,
+                 sensors=sensors)
     return run_chain(args.out, quiet=args.quiet)

@@ -14,14 +14,20 @@ import numpy as np
 from amails_fem import walls as W
 from amails_fem.errors import SpecError
 from amails_fem.io.files import data_path, write_json
-from amails_fem.io.provenance import provenance
+from amails_fem.io.netcdf import write_dataset
+from amails_fem.io.provenance import netcdf_attributes, provenance
 from amails_fem.log import Progress
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.walls import walls_figures
 from amails_fem.rooms.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
 from amails_fem.rooms.solve import solve_room
+from amails_fem.rooms.sources import unit_polarization
 from amails_fem.specs.loader import load_spec
 from amails_fem.specs.rooms import BoxRoom
+from amails_fem.units import MU0_H_M
+
+SHIELDING_CAVEAT = ("ideal closed shells (no seams, doors or holes); measured walk-in rooms saturate near S ~ 1e5-1e6 "
+                    "because of seams and doors")
 
 
 def register(subparsers) -> None:
@@ -45,7 +51,7 @@ def register(subparsers) -> None:
 
 def _parse_points(text, spec):
     if text is None:
-        pts = default_sensor_points()
+        pts, ids = default_sensors()
     else:
         try:
             pts = np.array([[float(v) for v in row.split(",")] for row in text.split(";") if row.strip()])
@@ -53,24 +59,28 @@ def _parse_points(text, spec):
             raise SpecError(f"--points must be 'x,y,z;x,y,z' in metres; got {text!r}") from None
     if pts.ndim != 2 or pts.shape[1] != 3:
         raise SpecError(f"--points must be 'x,y,z;...' triples; got {text!r}")
+    if text is not None:
+        ids = [f"P{i}" for i in range(len(pts))]
     inside = spec.contains(pts, 1e-6)
     if not inside.all():
         raise SpecError(f"--points row {int(np.flatnonzero(~inside)[0])} {pts[~inside][0].tolist()} m is outside the "
                         "room (centred at the origin)")
-    return pts
+    return pts, ids
 
 
-def default_sensor_points() -> np.ndarray:
-    """AMAILS Suzhou sensor positions from the shipped amails_network.toml (fallback: 4 wall-centre points)."""
+def default_sensors() -> tuple[np.ndarray, list[str]]:
+    """AMAILS Suzhou sensor positions and IDs from the shipped amails_network.toml (fallback: 4 wall-centre points
+    P0-P3)."""
     path = data_path("amails_network.toml")
     try:
         table = tomllib.loads(path.read_text())
-        pts = [s["position_m"] for s in table.get("sensors", []) if s.get("room") == "suzhou"]
-        if pts:
-            return np.array(pts, float)
+        rows = [s for s in table.get("sensors", []) if s.get("room") == "suzhou"]
+        if rows:
+            return np.array([s["position_m"] for s in rows], float), [str(s.get("id", f"P{i}"))
+                                                                       for i, s in enumerate(rows)]
     except (OSError, tomllib.TOMLDecodeError, KeyError):
         pass
-    return np.array([[0.95, 0, 0], [0, 0.95, 0], [0.95, 0.5, 0], [0.95, 0.95, 0]], float)
+    return np.array([[0.95, 0, 0], [0, 0.95, 0], [0.95, 0.5, 0], [0.95, 0.95, 0]], float), ["P0", "P1", "P2", "P3"]
 
 
 def run(args) -> int:
@@ -82,7 +92,8 @@ def run(args) -> int:
     if not 2 <= args.n_freq <= 2000:
         raise SpecError(f"--n-freq must be in [2, 2000]; got {args.n_freq}")
     freqs = W.check_freqs_hz(np.geomspace(args.fmin, args.fmax, args.n_freq), "--fmin/--fmax")
-    pts = _parse_points(args.points, spec)
+    pts, sensor_ids = _parse_points(args.points, spec)
+    pol = unit_polarization(args.polarization)
     map_freqs = ([args.fmin, args.fmax] if args.map_freqs is None
                  else [float(v) for v in args.map_freqs.split(",")])
     W.check_freqs_hz(map_freqs, "--map-freqs")
@@ -95,8 +106,10 @@ def run(args) -> int:
     grid = np.unique(np.concatenate([freqs, map_freqs]))
     real = solve_room(spec, wall=stack, freqs_hz=grid, **kw)
     sel = np.searchsorted(grid, freqs)
-    b_pec = pec.b_field(pts, args.polarization)  # (N, 3) T per A/m^2
-    b_real = real.b_field(pts, args.polarization)[sel]  # (n_f, N, 3)
+    r_pec = pec.response_matrix(pts)  # (N, 3 comp, 3 pol) T per A/m^2
+    r_real = real.response_matrix(pts)[sel]  # (n_f, N, 3, 3) complex
+    b_pec = r_pec @ pol  # (N, 3)
+    b_real = r_real @ pol  # (n_f, N, 3)
     ratio = np.linalg.norm(np.abs(b_real), axis=-1) / np.maximum(np.linalg.norm(b_pec, axis=-1), 1e-300)
     # shielding: thin-layer static FE of the nested boxes + the nested-sphere 2-port model for S(f)
 
@@ -112,26 +125,78 @@ def run(args) -> int:
             res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
             s_box = float(res.shielding["z"])
     figs = walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
-                         args.polarization)
+                         args.polarization, sensor_ids=sensor_ids)
     files = [save_figure(fig, out / name) for name, fig in figs.items()]
+    meta = provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall=stack.describe(),
+                      **{k: v for k, v in real.statistics().items() if k != "seconds"})
+    s_room = None if s_box is None else s_sphere * (s_box / s0_sphere)
+    lengths = stack.impedance_length_m(freqs)
+    write_dataset(walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, s_room, meta,
+                                {"S_sphere_static": s0_sphere, "S_box_static_thin_layer_fe": s_box}),
+                  out / "walls.nc")
+    files.append(str(out / "walls.nc"))
+    unit = MU0_H_M * spec.size_m
     data = {
-        "provenance": provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall=stack.describe(),
-                                 **{k: v for k, v in real.statistics().items() if k != "seconds"}),
-        "freqs_hz": freqs, "polarization": args.polarization, "points_m": pts,
-        "impedance_length_m": {"real": stack.impedance_length_m(freqs).real,
-                               "imag": stack.impedance_length_m(freqs).imag},
-        "b_perfect_t_per_a_m2": b_pec,
-        "b_real_abs_t_per_a_m2": np.linalg.norm(np.abs(b_real), axis=-1),
-        "b_real_re_t_per_a_m2": b_real.real, "b_real_im_t_per_a_m2": b_real.imag,
-        "ratio_real_to_perfect": ratio,
+        "provenance": meta,
+        "arrays": "walls.nc (dims frequency, sensor, component, polarization; xarray.open_dataset(path, "
+                  "engine='h5netcdf'))",
+        "frequencies_hz": {"min": float(freqs[0]), "max": float(freqs[-1]), "n": int(len(freqs)),
+                           "spacing": "logarithmic"},
+        "polarization": args.polarization,
+        "sensors": {sid: {"position_m": pts[i].tolist(),
+                          "perfect_abs_b_mu0JL": float(np.linalg.norm(b_pec[i]) / unit),
+                          "ratio_real_to_perfect": {"at_fmin": float(ratio[0, i]), "at_fmax": float(ratio[-1, i]),
+                                                    "min": float(ratio[:, i].min()), "max": float(ratio[:, i].max())}}
+                    for i, sid in enumerate(sensor_ids)},
+        "impedance_length_abs_m": {"at_fmin": float(abs(lengths[0])), "at_fmax": float(abs(lengths[-1]))},
         "shielding": {"model": "nested spheres of the room's volume, 2-port layers (eddy currents, skin effect)",
-                      "S_sphere_model": s_sphere, "S_sphere_static": s0_sphere,
-                      "S_box_static_thin_layer_fe": s_box,
-                      "S_room_estimate": None if s_box is None else s_sphere * (s_box / s0_sphere)},
+                      "caveat": SHIELDING_CAVEAT,
+                      "S_sphere_static": s0_sphere, "S_box_static_thin_layer_fe": s_box,
+                      "S_sphere_model": {"at_fmin": float(s_sphere[0]), "at_fmax": float(s_sphere[-1])},
+                      "S_room_estimate": None if s_room is None else {"at_fmin": float(s_room[0]),
+                                                                      "at_fmax": float(s_room[-1])}},
         "seconds": {"total": time.perf_counter() - t0, "perfect": pec.timings_s, "real": real.timings_s},
         "files": files,
     }
     write_json(out / "walls.json", data)
-    progress.say(f"wrote {out / 'walls.json'} and {len(files)} figure(s)")
+    progress.say(f"wrote walls.json, walls.nc and {len(figs)} figure(s)")
     return 0
+
+
+def walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, s_room, meta, scalars):
+    """The labelled arrays of a walls run as an xarray Dataset (CF attributes, provenance)."""
+    import xarray as xr
+
+    dims = ("frequency", "sensor", "component", "polarization")
+    per = "T m2 A-1"
+    v = {
+        "b_perfect_per_current": (dims[1:], r_pec, {"units": per, "long_name": "B per unit effective current, "
+                                                    "perfectly conducting walls"}),
+        "b_walls_per_current_real": (dims, r_real.real, {"units": per, "long_name": "Re B per unit effective "
+                                                         "current, real walls; phasor Re[B e^(-i w t)]"}),
+        "b_walls_per_current_imag": (dims, r_real.imag, {"units": per, "long_name": "Im B per unit effective "
+                                                         "current, real walls"}),
+        "ratio_real_to_perfect": (("frequency", "sensor", "polarization"),
+                                  np.sqrt((np.abs(r_real) ** 2).sum(axis=2)) /
+                                  np.maximum(np.linalg.norm(r_pec, axis=1), 1e-300)[None],
+                                  {"units": "1", "long_name": "|B real walls| / |B perfect walls|"}),
+        "impedance_length_real": (("frequency",), lengths.real, {"units": "m", "long_name": "Re l = Re Z_s / "
+                                                                  "(-i omega mu0) of the wall stack"}),
+        "impedance_length_imag": (("frequency",), lengths.imag, {"units": "m", "long_name": "Im l"}),
+        "shielding_sphere_model": (("frequency",), s_sphere, {"units": "1", "long_name": "S(f) of nested spheres "
+                                                              "of the room's volume; " + SHIELDING_CAVEAT}),
+    }
+    if s_room is not None:
+        v["shielding_room_estimate"] = (("frequency",), s_room, {"units": "1", "long_name": "S(f) scaled to the "
+                                                                 "box's static thin-layer FE S; " + SHIELDING_CAVEAT})
+    coords = {"frequency": ("frequency", np.asarray(freqs, float), {"units": "Hz"}),
+              "sensor": ("sensor", np.array(sensor_ids, dtype=object), {"long_name": "sensor ID"}),
+              "component": ("component", ["x", "y", "z"], {"long_name": "B component (lab frame, z up)"}),
+              "polarization": ("polarization", ["x", "y", "z"],
+                               {"long_name": "direction of the dark-photon effective current"}),
+              "x_m": ("sensor", pts[:, 0], {"units": "m"}), "y_m": ("sensor", pts[:, 1], {"units": "m"}),
+              "z_m": ("sensor", pts[:, 2], {"units": "m"})}
+    record = {**meta, **{k: ("None" if val is None else float(val)) for k, val in scalars.items()}}
+    return xr.Dataset(v, coords=coords, attrs=netcdf_attributes(record, title="real shield walls vs perfect "
+                                                                              "conductor at the sensors"))
 

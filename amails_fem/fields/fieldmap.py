@@ -186,3 +186,30 @@ def _ellipsoid_patch(spec, s: float, n: int) -> WallPatch:
     v = -d_theta / np.linalg.norm(d_theta, axis=-1, keepdims=True)
     r_mean = float(np.mean(a))
     return WallPatch("wall", surf - s * normal, normal, u, v, np.stack([r_mean * P, r_mean * (np.pi / 2 - T)], -1), area)
+
+
+def net_positions(spec: RoomBase, points_m, vectors=None) -> list[dict]:
+    """Where points inside a room appear on the unfolded wall net of wall_patches: for each point its nearest wall,
+    its net position (m) and, for an optional vector per point (a sensor axis), the vector's components along the
+    net's x and y (the wall's u, v) and along the wall's outward normal. Box rooms only (SpecError otherwise)."""
+    if not isinstance(spec, BoxRoom):
+        raise SpecError(f"net_positions: wall nets with sensors are drawn for box rooms; got a {spec.shape} room")
+    pts = np.atleast_2d(np.asarray(points_m, float))
+    vec = None if vectors is None else np.atleast_2d(np.asarray(vectors, float))
+    half = spec.half_m
+    patches = {p.name: p for p in _box_patches(spec, 0.0, 3)}
+    names = {(1, -1): "y_min", (0, 1): "x_max", (1, 1): "y_max", (0, -1): "x_min", (2, 1): "ceiling", (2, -1): "floor"}
+    out = []
+    for i, p in enumerate(pts):
+        gaps = np.concatenate([half - p, half + p])  # distance to the +x, +y, +z, -x, -y, -z walls
+        j = int(np.argmin(gaps))
+        k, sign = j % 3, (1 if j < 3 else -1)
+        patch = patches[names[(k, sign)]]
+        u, v, n = patch.u[0, 0], patch.v[0, 0], patch.normal[0, 0]
+        centre = patch.net_xy_m[1, 1]  # the face centre of the 3 x 3 grid
+        xy = centre + np.array([p @ u, p @ v])
+        row = {"wall": patch.name, "net_xy_m": xy, "distance_to_wall_m": float(gaps[j])}
+        if vec is not None:
+            row["axis_uvn"] = np.array([vec[i] @ u, vec[i] @ v, vec[i] @ n])
+        out.append(row)
+    return out

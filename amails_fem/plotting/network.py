@@ -7,36 +7,29 @@ from matplotlib.figure import Figure
 
 from amails_fem.analysis.correlator import laplace_pdf, tail_ratio
 from amails_fem.plotting.figures import subplots
+from amails_fem.plotting.rooms import draw_net_outline, draw_sensors_on_net
 
 
 def plot_placement(network, layouts: dict, title: str = "") -> Figure:
-    """3-D picture of each room with sensor layouts {label: [Sensor]} as arrows along their axes."""
+    """Each room's walls unfolded (the net of the wall maps) with the sensor layouts {label: [Sensor]}: a dot per
+    sensor on its nearest wall with its ID, and its axis projected on the wall (arrow; open ring: axis mostly
+    normal to the wall)."""
     rooms = sorted({s.room for lay in layouts.values() for s in lay})
-    fig = Figure(figsize=(5.2 * len(rooms), 5))
-    for n, r in enumerate(rooms):
-        ax = fig.add_subplot(1, len(rooms), n + 1, projection="3d")
-        h = network.rooms[r].geometry.half_m
-        for sx in (-1, 1):
-            for sy in (-1, 1):
-                for k in range(3):
-                    p0 = np.array([sx, sy, 0.0])
-                    p = np.insert(np.delete(p0, 2), k, -1) * np.roll(h, 0)
-                    q = np.insert(np.delete(p0, 2), k, 1) * np.roll(h, 0)
-                    ax.plot(*zip(p, q), color="0.7", lw=0.8)
+    fig, axes = subplots(1, len(rooms), figsize=(7.5 * len(rooms), 5.2), squeeze=False)
+    for ax, r in zip(axes[0], rooms):
+        spec = network.rooms[r].geometry
+        draw_net_outline(ax, spec)
         for c, (label, lay) in enumerate(layouts.items()):
-            pts = np.array([s.position_m for s in lay if s.room == r])
-            axs = np.array([s.axis for s in lay if s.room == r])
-            if len(pts):
-                ax.quiver(*pts.T, *(0.3 * axs.T), color=f"C{c}", lw=1.5)
-                ax.scatter(*pts.T, color=f"C{c}", s=18, label=f"{label} ({len(pts)})")
-        ax.set_title(f"room {r}", fontsize=10)
-        ax.set_xlabel("x (m)")
-        ax.set_ylabel("y (m)")
-        ax.set_zlabel("z (m)")
-        ax.legend(fontsize=7, loc="upper left")
+            sensors = [(s.id, s.position_m, s.axis) for s in lay if s.room == r]
+            if sensors:
+                draw_sensors_on_net(ax, spec, sensors, color=f"C{c}", label=f"{label} ({len(sensors)})")
+        ax.set_aspect("equal")
+        ax.set(title=f"room {r}: walls unfolded around y_min", xlabel="unfolded wall coordinate (m)",
+               ylabel="unfolded wall coordinate (m)")
+        ax.legend(fontsize=7, loc="upper right")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.set_layout_engine("tight")
     return fig
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from amails_fem.fields.fieldmap import POLARIZATIONS, WallMap
+from amails_fem.fields.fieldmap import POLARIZATIONS, WallMap, net_positions, wall_patches
 from amails_fem.io.files import atomic_path
 from amails_fem.plotting.figures import subplots
 
 
 def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, sensors=None) -> Figure:
-    """One unfolded net per polarization (p = x, y, z); ``sensors``: optional [(id, wall, (u, v) net position)]."""
+    """One unfolded net per polarization (p = x, y, z); ``sensors``: optional [(id, position_m, axis)] drawn on
+    their nearest wall with their IDs (box rooms)."""
     unit = wall_map.unit_field_t()
     values = {(p.name, k): wall_map.components(p.name, k) for p in wall_map.patches for k in range(3)}
     vmax = max(float(v["B_t"].max()) for v in values.values()) / unit
@@ -30,6 +31,8 @@ def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, senso
                       pivot="middle", scale=25 * vmax * unit, width=0.004)
             cx, cy = x.mean(), y.mean()
             ax.text(cx, cy, patch.name, ha="center", va="center", color="cyan", fontsize=8, alpha=0.9)
+        if sensors:
+            draw_sensors_on_net(ax, wall_map.spec, sensors, color="lime")
         ax.set_aspect("equal")
         ax.set_title(f"polarization p = {POLARIZATIONS[k]}")
         ax.set_xlabel("unfolded wall coordinate (m)")
@@ -38,6 +41,35 @@ def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, senso
     cbar.set_label(r"tangential wall field $|B_t|$ / ($\mu_0 J L$)")
     fig.suptitle(title or f"{wall_map.spec.shape} room: wall field at {wall_map.standoff_m * 1e3:g} mm standoff")
     return fig
+
+
+def draw_net_outline(ax, spec, color="0.5") -> None:
+    """The unfolded walls of a room as outlined rectangles with their names (the net of wall_patches)."""
+    for patch in wall_patches(spec, 1e-6 * spec.extent_m, 3):
+        xy = patch.net_xy_m
+        x0, x1 = xy[..., 0].min(), xy[..., 0].max()
+        y0, y1 = xy[..., 1].min(), xy[..., 1].max()
+        ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color=color, lw=0.8)
+        ax.text(x0 + 0.03 * (x1 - x0), y1 - 0.03 * (y1 - y0), patch.name, ha="left", va="top", fontsize=7,
+                color=color)
+
+
+def draw_sensors_on_net(ax, spec, sensors, color="C0", label=None) -> None:
+    """Sensors [(id, position_m, axis)] on the unfolded net: a dot, the ID, and the axis's projection on the wall
+    (an arrow; a ring where the axis is mostly normal to the wall)."""
+    ids = [s[0] for s in sensors]
+    rows = net_positions(spec, [s[1] for s in sensors], [s[2] for s in sensors])
+    scale = 0.15 * spec.size_m
+    for sid, row in zip(ids, rows):
+        x, y = row["net_xy_m"]
+        au, av, an = row["axis_uvn"]
+        ax.plot([x], [y], "o", color=color, ms=4, mfc=color if abs(an) < 0.7 else "none")
+        if abs(an) < 0.98:
+            ax.annotate("", xy=(x + scale * au, y + scale * av), xytext=(x, y),
+                        arrowprops={"arrowstyle": "->", "color": color, "lw": 1})
+        ax.text(x + 0.03 * spec.size_m, y - 0.03 * spec.size_m, sid, fontsize=6, color=color, ha="left", va="top")
+    if label:
+        ax.plot([], [], "o", color=color, ms=4, label=label)
 
 
 def draw_3d(wall_map: WallMap, path, window_size=(1500, 520)):

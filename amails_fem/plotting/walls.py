@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 
 from amails_fem.plotting.figures import subplots
 from amails_fem.units import MU0_H_M
+
+S_PLOT_MAX = 1e9  # the shielding axis ends here: ideal-shell values beyond it are not reached by real rooms
+S_MEASURED_RANGE = (1e5, 1e6)
+SHIELDING_CAVEAT_LINES = ("ideal closed shells: no seams, doors or holes.\n"
+                          "Measured walk-in rooms saturate near S ~ 1e5-1e6\nbecause of seams and doors.")
 
 
 def walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, map_freqs, spec, pol,
@@ -17,22 +23,36 @@ def walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, 
     L = spec.size_m
     for i in range(b_real.shape[1]):
         name = sensor_ids[i] if sensor_ids is not None else f"point {i}"
-        line, = ax[0].semilogx(freqs, np.linalg.norm(np.abs(b_real[:, i]), axis=-1) / (mu0 * L), lw=1, label=name)
-        ax[0].axhline(np.linalg.norm(b_pec[i]) / (mu0 * L), color=line.get_color(), ls=":", lw=1)
+        colour = colormaps["tab20"](i % 20)  # distinct colours for up to 20 sensors
+        ax[0].semilogx(freqs, np.linalg.norm(np.abs(b_real[:, i]), axis=-1) / (mu0 * L), lw=1, label=name,
+                       color=colour)
+        ax[0].axhline(np.linalg.norm(b_pec[i]) / (mu0 * L), color=colour, ls=":", lw=1)
+        ax[1].semilogx(freqs, ratio[:, i], lw=1, color=colour)
     ax[0].set(xlabel="frequency (Hz)", ylabel="|B| / (mu0 J L)",
               title=f"sensor points, J along {pol}: real wall (solid) vs perfect (dotted)")
     ax[0].legend(fontsize=6, ncol=2)
-    ax[1].semilogx(freqs, ratio, lw=1)
     ax[1].set(xlabel="frequency (Hz)", ylabel="|B_real| / |B_perfect|", title="real / perfect at each point")
     fig.set_layout_engine("tight")
     figs["signal_vs_frequency.png"] = fig
-    fig, ax = subplots(figsize=(5.5, 4))
+    fig, ax = subplots(figsize=(6.4, 4.6))
+    curves = [np.asarray(s_sphere, float)] + ([] if s_box is None else [np.asarray(s_sphere) * s_box / s0])
+    top = S_PLOT_MAX
     ax.loglog(freqs, s_sphere, label="nested spheres (same volume), 2-port layers")
     if s_box is not None:
-        ax.loglog(freqs, s_sphere * s_box / s0, "--", label="scaled to the box's static S (thin-layer FE)")
+        ax.loglog(freqs, curves[1], "--", label="scaled to the box's static S (thin-layer FE)")
         ax.axhline(s_box, color="gray", ls=":", label=f"box static S = {s_box:.3g}")
-    ax.set(xlabel="frequency (Hz)", ylabel="shielding factor S", title="S(f), uniform external field\n(ideal closed shells: no seams or doors)")
-    ax.legend(fontsize=7)
+    ax.axhspan(*S_MEASURED_RANGE, color="C3", alpha=0.15, lw=0, label="where measured walk-in rooms saturate")
+    lo = min(float(np.nanmin(c)) for c in curves)
+    ax.set_ylim(max(0.3 * lo, 1.0), top)
+    off = [f for f, s in zip(freqs, np.max(curves, axis=0)) if s > top]
+    if off:
+        ax.text(0.03, 0.93, f"S > {top:.0e} above {off[0]:.3g} Hz (off scale)".replace("e+0", "e"),
+                transform=ax.transAxes, fontsize=7, va="top")
+    ax.text(0.03, 0.80, SHIELDING_CAVEAT_LINES, transform=ax.transAxes, fontsize=7, va="top",
+            bbox={"boxstyle": "round", "fc": "white", "ec": "C3", "alpha": 0.9})
+    ax.set(xlabel="frequency (Hz)", ylabel="shielding factor S", title="S(f), uniform external field")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
     fig.set_layout_engine("tight")
     figs["shielding_factor.png"] = fig
     if hasattr(spec, "lx_m"):  # wall maps on x_max: |B| at each map frequency

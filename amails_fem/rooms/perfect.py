@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from skfem import CellBasis
 
 from amails_fem import units
 from amails_fem.fem.probe import gradient_matrices
@@ -65,23 +64,6 @@ class RoomResponse(StaticTensor):
             raise ValueError(f"freq_hz must be a finite number > 0; got {freq_hz!r}")
         check_quasi_static(freq_hz, self.spec.extent_m)
         return self.b_field(points_m, polarization) * units.j_eff_a_m2(eps, freq_hz, rho_gev_cm3)
-
-    # -- fields on the mesh -------------------------------------------------------------
-    def vertex_field(self) -> np.ndarray:
-        """B (3 pol, n_vertices, 3) in T per A/m^2 at mesh vertices: element gradients averaged per vertex."""
-
-        mesh = self.basis.mesh
-        X = np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
-        at_vertices = CellBasis(mesh, self.basis.elem, quadrature=(X, np.full(4, 1 / 24)))
-        nv = mesh.nvertices
-        count = np.bincount(mesh.t[:4].ravel(), minlength=nv)
-        out = np.empty((3, nv, 3))
-        for k in range(3):
-            g = at_vertices.interpolate(self.psi_m[k]).grad  # (3, nel, 4)
-            for d in range(3):
-                out[k, :, d] = np.bincount(mesh.t[:4].T.ravel(), weights=g[d].ravel(), minlength=nv) / count
-        half = half_cross_matrix(mesh.p[:, :nv].T)  # (nv, 3, 3)
-        return units.MU0_H_M * (out + np.moveaxis(half, 2, 0))
 
     def statistics(self) -> dict:
         """Mesh and solver numbers for summaries and benchmarks."""

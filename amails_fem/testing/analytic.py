@@ -91,3 +91,18 @@ def thin_shell_eddy_transfer(radius_m: float, thickness_m: float, sigma_s_m: flo
 def thin_shell_formula(mu_r: float, thickness_m: float, radius_m: float, dim: int = 3) -> float:
     """Static thin-shell approximations: 1 + (2/3) mu_r t / R (sphere), 1 + mu_r t / (2R) (cylinder)."""
     return 1 + (2.0 / 3.0 if dim == 3 else 0.5) * mu_r * thickness_m / radius_m
+
+
+def ellipsoid_response(points_m, semi_axes_m) -> np.ndarray:
+    """Exact R (N, 3, 3) [point, B component, current direction] in T per A/m^2 inside a perfectly conducting
+    ellipsoid with semi-axes (a, b, c) along x, y, z: B = mu0 (J x r / 2 + grad psi) with psi = kappa x y for J along
+    z (kappa = ellipsoid_kappa(a, b)) and the cyclic forms kappa(b, c) y z for J along x, kappa(c, a) z x along y."""
+    p = np.atleast_2d(np.asarray(points_m, float))
+    a = np.asarray(semi_axes_m, float)
+    out = np.zeros((len(p), 3, 3))
+    for k in range(3):
+        i, j = (k + 1) % 3, (k + 2) % 3  # J along e_k: e_k x r = r_i e_j - r_j e_i
+        kappa = ellipsoid_kappa(a[i], a[j])
+        out[:, i, k] = -p[:, j] / 2 + kappa * p[:, j]
+        out[:, j, k] = p[:, i] / 2 + kappa * p[:, i]
+    return MU0_H_M * out

@@ -57,7 +57,7 @@ def test_tune_on_dask_then_resume_from_cache(fresh_cache):
 
 
 def test_cavity_command_writes_tables_vtu_png(tmp_path, capsys):
-    import meshio
+    from amails_fem.io.vtu import read_field_json, read_vtu
 
     out = tmp_path / "cyl"
     assert main(["cavity", str(ROOT / "geometries/cavity_cylinder.toml"), "--modes", "3", "--out", str(out)]) == 0
@@ -69,11 +69,9 @@ def test_cavity_command_writes_tables_vtu_png(tmp_path, capsys):
     assert tm["G_E_z"] == pytest.approx(0.6917, abs=1e-3)
     rows = list(csv.DictReader((out / "modes.csv").open()))
     assert len(rows) == 3 and float(rows[2]["freq_hz"]) == pytest.approx(1.14743e9, rel=1e-4)
-    vtu = meshio.read(out / "modes.vtu")
+    vtu = read_vtu(out / "modes.vtu")
     assert {k[:4] for k in vtu.point_data} == {"E_00", "B_00", "E_01", "B_01", "E_02", "B_02"}
     assert np.abs(vtu.point_data["E_02_TM010"][:, 2]).max() > 0
-    from amails_fem.io.vtu import read_field_json
-
     assert read_field_json(out / "modes.vtu") == data["provenance"]
     assert (out / "modes_E.png").stat().st_size > 10_000
     assert not list(out.glob(".*part*"))  # atomic writes leave no temporaries

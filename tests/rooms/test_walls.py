@@ -326,7 +326,7 @@ def test_cli_walls_writes_json_and_figures(tmp_path):
                "--points", "0.95,0,0;0.95,0.95,0"])
     assert rc == 0
     data = json.loads((out / "walls.json").read_text())
-    assert len(data["freqs_hz"]) == 6 and np.array(data["ratio_real_to_perfect"]).shape == (6, 2)
+    assert data["frequencies_hz"]["n"] == 6 and sorted(data["sensors"]) == ["P0", "P1"]
     assert data["shielding"]["S_box_static_thin_layer_fe"] > 1
     for name in ("signal_vs_frequency.png", "shielding_factor.png", "wall_maps.png"):
         assert (out / name).stat().st_size > 1000
