@@ -12,34 +12,43 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem import walls as W
+from amails_fem.cli.options import add_command, count, flag, float_list, in_range, positive, quiet, require_less
+from amails_fem.cli.room import room_spec
 from amails_fem.errors import SpecError
 from amails_fem.io.files import data_path, write_json
 from amails_fem.io.provenance import provenance
 from amails_fem.log import Progress
+from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.walls import walls_figures
 from amails_fem.rooms.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
 from amails_fem.rooms.solve import solve_room
-from amails_fem.specs.loader import load_spec
 from amails_fem.specs.rooms import BoxRoom
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("walls", help="real shield walls: signal vs frequency (real vs perfect), S(f), maps",
-                              description=__doc__)
+    p = add_command(subparsers, "walls", help="real shield walls: signal vs frequency (real vs perfect), S(f), maps",
+                    description=__doc__ + "\nWrites walls.json and the figures into --out (all or nothing).",
+                    example="amails-fem walls geometries/amails_room_mumetal.toml --fmin-hz 1 --fmax-hz 500 "
+                            "--out walls_out")
     p.add_argument("spec", help="room TOML with [room] and [walls] tables (e.g. geometries/amails_room_mumetal.toml)")
-    p.add_argument("--fmin", type=float, default=1.0, help="lowest frequency (Hz), default 1")
-    p.add_argument("--fmax", type=float, default=500.0, help="highest frequency (Hz), default 500")
-    p.add_argument("--n-freq", type=int, default=50, help="log-spaced frequencies, default 50")
+    hz = in_range(W.F_MIN_HZ, W.F_MAX_HZ, "Hz")
+    flag(p, "--fmin-hz", "--fmin", type=hz, default=1.0, help="lowest frequency (Hz)")
+    flag(p, "--fmax-hz", "--fmax", type=hz, default=500.0, help="highest frequency (Hz)")
+    p.add_argument("--n-freq", type=count(2, 2000), default=50, help="log-spaced frequencies")
     p.add_argument("--out", default="walls_out", help="output folder")
-    p.add_argument("--points", default=None,
-                   help="sensor points 'x,y,z;x,y,z' (m); default: the AMAILS Suzhou sensor positions")
-    p.add_argument("--polarization", default="z", help="x, y or z (default z)")
-    p.add_argument("--map-freqs", default=None, help="wall-map frequencies 'f1,f2' (Hz); default fmin,fmax")
-    p.add_argument("--mesh-size", type=float, default=None, help="bulk element size (m); default from the spec")
-    p.add_argument("--wall-size", type=float, default=None, help="wall element size (m); default from the spec")
-    p.add_argument("--shell-mesh-size", type=float, default=None, help="element size of the shielding model (m)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    flag(p, "--points-m", "--points", default=None,
+         help="sensor points 'x,y,z;x,y,z' (m; default: the AMAILS Suzhou sensor positions)")
+    p.add_argument("--polarization", default="z", choices=("x", "y", "z"), help="dark-photon polarization")
+    flag(p, "--map-freqs-hz", "--map-freqs", default=None,
+         help="wall-map frequencies 'f1,f2' (Hz; default: --fmin-hz,--fmax-hz)")
+    flag(p, "--mesh-size-m", "--mesh-size", type=positive("m"), default=None,
+         help="bulk element size (m; default: the spec's)")
+    flag(p, "--wall-size-m", "--wall-size", type=positive("m"), default=None,
+         help="wall element size (m; default: the spec's)")
+    flag(p, "--shell-mesh-size-m", "--shell-mesh-size", type=positive("m"), default=None,
+         help="element size of the static shielding model (m; default: automatic)")
+    quiet(p)
     p.set_defaults(func=run)
 
 
@@ -47,15 +56,15 @@ def _parse_points(text, spec):
     if text is None:
         pts = default_sensor_points()
     else:
-        try:
-            pts = np.array([[float(v) for v in row.split(",")] for row in text.split(";") if row.strip()])
-        except ValueError:
-            raise SpecError(f"--points must be 'x,y,z;x,y,z' in metres; got {text!r}") from None
+        rows = [row for row in text.split(";") if row.strip()]
+        if not rows or any(len(row.split(",")) != 3 for row in rows):
+            raise SpecError(f"--points-m must be 'x,y,z;x,y,z' triples in metres; got {text!r}")
+        pts = np.array([float_list(row, "--points-m", "m") for row in rows])
     if pts.ndim != 2 or pts.shape[1] != 3:
-        raise SpecError(f"--points must be 'x,y,z;...' triples; got {text!r}")
+        raise SpecError(f"--points-m must be 'x,y,z;...' triples; got {text!r}")
     inside = spec.contains(pts, 1e-6)
     if not inside.all():
-        raise SpecError(f"--points row {int(np.flatnonzero(~inside)[0])} {pts[~inside][0].tolist()} m is outside the "
+        raise SpecError(f"--points-m row {int(np.flatnonzero(~inside)[0])} {pts[~inside][0].tolist()} m is outside the "
                         "room (centred at the origin)")
     return pts
 
@@ -75,21 +84,19 @@ def default_sensor_points() -> np.ndarray:
 
 def run(args) -> int:
 
-    spec = load_spec(args.spec)
+    spec = room_spec(args.spec, "walls")
     stack = W.load_walls(args.spec)
-    if not (args.fmin > 0 and args.fmax > args.fmin):
-        raise SpecError(f"need 0 < --fmin < --fmax (Hz); got {args.fmin}, {args.fmax}")
-    if not 2 <= args.n_freq <= 2000:
-        raise SpecError(f"--n-freq must be in [2, 2000]; got {args.n_freq}")
-    freqs = W.check_freqs_hz(np.geomspace(args.fmin, args.fmax, args.n_freq), "--fmin/--fmax")
-    pts = _parse_points(args.points, spec)
-    map_freqs = ([args.fmin, args.fmax] if args.map_freqs is None
-                 else [float(v) for v in args.map_freqs.split(",")])
-    W.check_freqs_hz(map_freqs, "--map-freqs")
+    require_less(args.fmin_hz, args.fmax_hz, "--fmin-hz", "--fmax-hz", "Hz")
+    freqs = W.check_freqs_hz(np.geomspace(args.fmin_hz, args.fmax_hz, args.n_freq), "--fmin-hz/--fmax-hz")
+    pts = _parse_points(args.points_m, spec)
+    map_freqs = ([args.fmin_hz, args.fmax_hz] if args.map_freqs_hz is None
+                 else float_list(args.map_freqs_hz, "--map-freqs-hz", "Hz"))
+    W.check_freqs_hz(map_freqs, "--map-freqs-hz")
+    resolve_sizes(spec, args.mesh_size_m, args.wall_size_m, order=spec.mesh.order)  # sizes and memory, now
     out = Path(args.out)
     progress = Progress(quiet=args.quiet)
     t0 = time.perf_counter()
-    kw = dict(mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, order=spec.mesh.order, quiet=args.quiet,
+    kw = dict(mesh_size_m=args.mesh_size_m, wall_size_m=args.wall_size_m, order=spec.mesh.order, quiet=args.quiet,
               progress=progress)
     pec = solve_room(spec, **kw)
     grid = np.unique(np.concatenate([freqs, map_freqs]))
@@ -109,7 +116,7 @@ def run(args) -> int:
         s0_sphere = float(np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], [1e-3]))[0])
         s_box = None
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
-            res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
+            res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size_m, directions=("z",), quiet=args.quiet)
             s_box = float(res.shielding["z"])
     figs = walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
                          args.polarization)
