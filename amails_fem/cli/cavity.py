@@ -15,6 +15,7 @@ from amails_fem.cavities.reach import tuning_reach
 from amails_fem.cavities.solve import cavity_modes
 from amails_fem.cavities.tuning import tune
 from amails_fem.cli.options import add_command, count, flag, nonnegative, positive, quiet
+from amails_fem.errors import SpecError
 from amails_fem.io.files import atomic_path, write_json
 from amails_fem.io.provenance import provenance
 from amails_fem.io.vtu import write_vtu
@@ -142,6 +143,16 @@ def run_tune(args) -> int:
     if args.reach:  # checked before the sweep
         for name in ("t_sys_k", "time_s", "snr", "beta"):
             require_positive(getattr(args, name), f"--{name.replace('_', '-')}", "")
+    rods = getattr(spec, "rods", ())
+    if not rods:
+        raise SpecError(f"{args.spec}: tuning needs a cylinder cavity with at least one rod ([[cavity.rods]])")
+    if args.rod >= len(rods):
+        raise SpecError(f"--rod must be an index in [0, {len(rods) - 1}]; got {args.rod}")
+    for name, value in (("--from-m", args.from_m), ("--to-m", args.to_m)):
+        try:
+            spec.with_rod(args.rod, position_m=value)
+        except SpecError as err:
+            raise SpecError(f"{name} {value:g} m: {err}") from None
     out = Path(args.out)
     check_cavity_job(spec, order=args.order, solver="auto", size_m=args.mesh_size_m)
     curve = tune(spec, args.rod, args.from_m, args.to_m, args.n_steps, n_modes=args.n_modes, order=args.order,

@@ -17,6 +17,7 @@ from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.rooms import draw_3d, draw_net
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.loader import load_spec
+from amails_fem.specs.rooms import RoomBase
 from amails_fem.validate import require_positive
 
 
@@ -50,7 +51,7 @@ def add_room_options(p) -> None:
 def room_spec(path, command: str = "room"):
     """The [room] spec of ``path``; one line if the file holds another kind of spec (a cavity)."""
     spec = load_spec(path)
-    if getattr(spec, "shape", None) not in ("box", "cylinder", "sphere", "ellipsoid"):
+    if not isinstance(spec, RoomBase):
         raise SpecError(f"{path}: `{command}` needs a [room] spec; for cavities use `amails-fem cavity`")
     return spec
 

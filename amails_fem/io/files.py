@@ -98,6 +98,15 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
+def _check_name_lengths(path: Path, field: str) -> None:
+    """Every part of ``path`` short enough for this file system, with room for the staging/temporary suffixes."""
+    limit = _name_max(Path("."))
+    for part in path.parts:
+        if len(os.fsencode(part)) + 40 > limit:
+            raise SpecError(f"{field} {str(path)[:40]}...: the name {part[:20]}... is too long "
+                            f"({len(os.fsencode(part))} bytes; at most {limit - 40} here)")
+
+
 def _creatable_parent(path: Path, field: str) -> list[Path]:
     """Check that ``path``'s parent exists or can be made and is writable; return the folders that are missing
     (outermost first), without making them. One SpecError line otherwise."""
@@ -111,8 +120,10 @@ def _creatable_parent(path: Path, field: str) -> list[Path]:
         probe = probe.parent
     if not probe.is_dir():
         raise SpecError(f"{field} {path}: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise SpecError(f"{field} {path}: the folder {probe} is not writable")
+    try:  # a real write, not os.access (which says yes to root on folders that refuse writes)
+        os.rmdir(tempfile.mkdtemp(prefix=".amails-fem-probe-", dir=probe))
+    except OSError as err:
+        raise SpecError(f"{field} {path}: the folder {probe} is not writable ({err.strerror})") from None
     limit = _name_max(probe)
     for part in [*(m.name for m in missing), path.name]:
         if len(os.fsencode(part)) + 40 > limit:  # room for the staging / temporary suffixes
@@ -125,6 +136,7 @@ def check_out_file(path, field: str = "--out") -> Path:
     """Check a one-file output path before any work: not a folder, parent creatable and writable, name not too
     long. Makes nothing."""
     path = Path(path)
+    _check_name_lengths(path, field)
     if not path.name or path.is_dir():
         raise SpecError(f"{field} {path} is a folder; it must name a file")
     if path.exists() and not os.access(path, os.W_OK):
@@ -164,6 +176,7 @@ def run_folder(path):
     Yields the staging folder: write every file of the run below it.
     """
     path = Path(path)
+    _check_name_lengths(path, "--out")
     if path.exists() and not path.is_dir():
         raise SpecError(f"--out {path} exists and is not a folder")
     missing = _creatable_parent(path, "--out")

@@ -87,7 +87,7 @@ class Layer:
         if not math.isfinite(sigma) or sigma < 0:
             raise SpecError(f"{where} sigma_s_m must be a finite number >= 0 (S/m); got {self.sigma_s_m!r}")
         object.__setattr__(self, "sigma_s_m", sigma)
-        mu = float(self.mu_r) if isinstance(self.mu_r, (int, float)) else self.mu_r
+        mu = float(self.mu_r) if isinstance(self.mu_r, (int, float)) and not isinstance(self.mu_r, bool) else self.mu_r
         if not isinstance(mu, float) or not math.isfinite(mu) or not (1.0 <= mu <= 1e7):
             raise SpecError(f"{where} mu_r must be a finite number in [1, 1e7]; got {self.mu_r!r}")
         object.__setattr__(self, "mu_r", mu)
