@@ -21,7 +21,12 @@ from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.walls import walls_figures
-from amails_fem.rooms.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
+from amails_fem.rooms.shielding import (
+    concentric_shells_log_shielding,
+    concentric_shells_shielding,
+    nested_box_shells,
+    thin_layer_shielding,
+)
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.rooms import BoxRoom
 
@@ -69,6 +74,11 @@ def _parse_points(text, spec):
     return pts
 
 
+def _finite_or_none(values) -> list:
+    """A list for JSON: floats, None where a value exceeds the float range (then see the log10 entry)."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, float)]
+
+
 def default_sensor_points() -> np.ndarray:
     """AMAILS Suzhou sensor positions from the shipped amails_network.toml (fallback: 4 wall-centre points)."""
     path = data_path("amails_network.toml")
@@ -112,7 +122,10 @@ def run(args) -> int:
         r_eq = (3 * spec.volume_m3 / (4 * np.pi)) ** (1 / 3)
         depths = np.cumsum([0.0] + [ly.thickness_m for ly in stack.layers])[:-1]  # inner face of each layer
         radii = [r_eq + d + ly.thickness_m / 2 for d, ly in zip(depths, stack.layers) if not ly.is_gap]
-        s_sphere = np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs))
+        log_s = concentric_shells_log_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs)
+        log10_s_sphere = log_s.real / np.log(10.0)  # finite at any frequency (|S| itself overflows ~1e308)
+        with np.errstate(over="ignore"):
+            s_sphere = np.exp(log_s.real)
         s0_sphere = float(np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], [1e-3]))[0])
         s_box = None
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
@@ -132,9 +145,10 @@ def run(args) -> int:
         "b_real_re_t_per_a_m2": b_real.real, "b_real_im_t_per_a_m2": b_real.imag,
         "ratio_real_to_perfect": ratio,
         "shielding": {"model": "nested spheres of the room's volume, 2-port layers (eddy currents, skin effect)",
-                      "S_sphere_model": s_sphere, "S_sphere_static": s0_sphere,
+                      "S_sphere_model": _finite_or_none(s_sphere), "log10_S_sphere_model": log10_s_sphere,
+                      "S_sphere_static": s0_sphere,
                       "S_box_static_thin_layer_fe": s_box,
-                      "S_room_estimate": None if s_box is None else s_sphere * (s_box / s0_sphere)},
+                      "S_room_estimate": None if s_box is None else _finite_or_none(s_sphere * (s_box / s0_sphere))},
         "seconds": {"total": time.perf_counter() - t0, "perfect": pec.timings_s, "real": real.timings_s},
         "files": files,
     }
