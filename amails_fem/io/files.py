@@ -187,7 +187,7 @@ def run_folder(path):
         raise SpecError(f"--out {path}: cannot make the folder {parent}: {err.strerror}") from None
     guard = os.open(parent, os.O_RDONLY)
     try:
-        fcntl.flock(guard, fcntl.LOCK_EX)  # the check-and-claim below is one step for concurrent runs
+        _lock(guard, fcntl.LOCK_EX)  # the check-and-claim below is one step for concurrent runs
         for stale in parent.glob(f".{path.name}.staging-*"):
             if _holder(stale):
                 pid = stale.name.rsplit("-", 1)[-1]
@@ -202,7 +202,7 @@ def run_folder(path):
         staging = parent / f".{path.name}.staging-{os.getpid()}"
         staging.mkdir()
         lock = os.open(staging, os.O_RDONLY)
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BaseException:
         os.close(guard)
         _remove_empty(missing)
@@ -228,10 +228,20 @@ def run_folder(path):
 def _dir_lock(folder: Path):
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+def _lock(fd: int, flags: int) -> None:
+    """flock, or nothing on a file system without locks (some network mounts): runs are then not serialised."""
+    try:
+        fcntl.flock(fd, flags)
+    except BlockingIOError:
+        raise
+    except OSError:
+        pass
 
 
 def _remove_empty(folders: list[Path]) -> None:
