@@ -111,3 +111,21 @@ def test_usage_errors_are_one_line(capsys):
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
     with pytest.raises(SpecError, match="invalid choice"):
         build_parser().parse_args(["nosuch"])
+
+
+def test_quasi_static_warning_before_any_solve(monkeypatch, tmp_path, capsys):
+    """Above 2 pi f L / c = 0.01 templates and place warn (one line) before the room solves; above 1 the
+    quasi-static solver does not apply and the frequency is refused (2 m rooms: 24 MHz)."""
+    import gmsh
+
+    monkeypatch.setattr(gmsh, "initialize", lambda *a, **k: pytest.fail("meshed"))
+    monkeypatch.setenv("AMAILS_FEM_MEMORY_GB", "0.01")  # stops the run at the memory guard, after the check
+    with pytest.warns(RuntimeWarning, match="outside the quasi-static regime"):
+        assert main(["templates", "--fmax-hz", "1e6", "--out", str(tmp_path / "t.h5"), "--quiet"]) == 2
+    assert "would need" in capsys.readouterr().err
+    with pytest.warns(RuntimeWarning, match="outside the quasi-static regime"):
+        assert main(["place", "--freq-hz", "2e6", "--out", str(tmp_path / "p"), "--quiet"]) == 2
+    assert main(["place", "--freq-hz", "1e9", "--out", str(tmp_path / "p"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--freq-hz must be below 2.39e+07 Hz" in err and "2 pi f L / c <= 1" in err
+    assert list(tmp_path.iterdir()) == []
