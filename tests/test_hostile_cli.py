@@ -94,6 +94,9 @@ CASES = [
     (["room", "{f}", "--out", "/sys/amails_out"], R, "is not writable"),
     (["room", "{f}", "--out", "x" * 300], R, "is too long"),
     (["room", "{f}", "--out", "deep/" + "y" * 300 + "/out"], R, "is too long"),
+    (["room", "{f}", "--out", "new/sub/out", "--standoff-m", "0.6"], R, "standoff"),  # made folders removed
+    (["walls", "{f}", "--out", "new/deep/out", "--points-m", "3,0,0"], W, "outside the room"),
+    (["place", "{f}", "--out", "new/p"], ("one.toml", ONE_SENSOR), "at least 2 sensors"),
     (["templates", "--out", "."], None, "is a folder; it must name a file"),
     (["templates", "--out", "existing_file/t.h5"], None, "is a file, not a folder"),
     (["templates", "--out", "/sys/t.h5"], None, "is not writable"),
