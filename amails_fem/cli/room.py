@@ -26,7 +26,8 @@ MAX_GRID = 401  # wall-map points per side (6 walls x 401^2 evaluation points at
 
 def register(sub) -> None:
     p = add_command(sub, "room", help="dark-photon field of a perfectly conducting shield room: wall maps + summary",
-                    description=__doc__ + "\nWrites summary.json, field.vtu, walls.vtu, walls_net.png, walls_3d.png "
+                    description="The dark-photon field of a perfectly conducting shield room (quasi-static, three "
+                    "polarizations from one solve), sampled at a standoff inside every wall.\nWrites summary.json, field.vtu, walls.vtu, walls_net.png, walls_3d.png "
                     "into --out (all or nothing).",
                     example="amails-fem room geometries/amails_room.toml --mesh-size-m 0.2 --out room_out")
     p.add_argument("spec", help="room spec (TOML), e.g. geometries/amails_room.toml")

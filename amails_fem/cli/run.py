@@ -16,7 +16,8 @@ DEFAULT_SPEC = "amails_room.toml"
 def register(sub) -> None:
     p = add_command(sub, "run", help="the default job: the AMAILS room maps, then the AMAILS network's placement, "
                                      "templates and simulated correlator run, into ./amails_out",
-                    description=__doc__ + "\nWrites room/ (as `amails-fem room`) and network/ (placement, "
+                    description="The default job on the default geometry: the AMAILS room maps, then the AMAILS "
+                    "network's placement, templates and a simulated correlator run.\nWrites room/ (as `amails-fem room`) and network/ (placement, "
                     "templates.h5, correlate) into --out (all or nothing).",
                     example="amails-fem run --out amails_out")
     p.add_argument("--out", default="amails_out", help="output folder")

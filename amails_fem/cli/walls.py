@@ -33,7 +33,8 @@ from amails_fem.specs.rooms import BoxRoom
 
 def register(subparsers) -> None:
     p = add_command(subparsers, "walls", help="real shield walls: signal vs frequency (real vs perfect), S(f), maps",
-                    description=__doc__ + "\nWrites walls.json and the figures into --out (all or nothing).",
+                    description="Real shield walls (a layer stack with skin effect) against perfect conductors: the "
+                    "signal at sensor points over frequency, the shielding factor S(f), wall maps.\nWrites walls.json and the figures into --out (all or nothing).",
                     example="amails-fem walls geometries/amails_room_mumetal.toml --fmin-hz 1 --fmax-hz 500 "
                             "--out walls_out")
     p.add_argument("spec", help="room TOML with [room] and [walls] tables (e.g. geometries/amails_room_mumetal.toml)")
