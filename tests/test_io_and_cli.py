@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -90,7 +91,7 @@ def test_room_command_writes_everything(tmp_path, capsys):
     spec = tmp_path / "cube.toml"
     spec.write_text("[room]\nshape = 'box'\nlx_m = 2\nly_m = 2\nlz_m = 2\n[mesh]\nsize_m = 0.35\n")
     out = tmp_path / "out"
-    assert main(["room", str(spec), "--out", str(out), "--grid", "15"]) == 0
+    assert main(["room", str(spec), "--out", str(out), "--n-grid", "15"]) == 0
     err = capsys.readouterr().err
     assert "meshing" in err and "CG iterations" in err
     assert sorted(os.listdir(out)) == ["field.vtu", "summary.json", "walls.vtu", "walls_3d.png", "walls_net.png"]
@@ -121,7 +122,7 @@ def test_room_command_writes_everything(tmp_path, capsys):
 def test_quiet_prints_nothing(tmp_path, capsys):
     spec = tmp_path / "s.toml"
     spec.write_text("[room]\nshape = 'sphere'\nradius_m = 1.0\n[mesh]\nsize_m = 0.5\norder = 1\n")
-    assert main(["room", str(spec), "--out", str(tmp_path / "o"), "--grid", "5", "--quiet"]) == 0
+    assert main(["room", str(spec), "--out", str(tmp_path / "o"), "--n-grid", "5", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out.strip() == ""
 
@@ -148,14 +149,23 @@ def test_run_folder_is_all_or_nothing(tmp_path):
     with run_folder(out) as stage:
         (stage / "a.txt").write_text("third")
     assert not stale.exists() and (out / "a.txt").read_text() == "third"
-    sleeper = subprocess.Popen(["sleep", "30"])
+    live = tmp_path / ".run.staging-424242"  # a live run: a process holding the folder's lock
+    live.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
+                               "os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); "
+                               "time.sleep(30)", str(live)], stdout=subprocess.PIPE, text=True)
     try:
-        (tmp_path / f".run.staging-{sleeper.pid}").mkdir()
+        assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(SpecError, match="another run"):
             with run_folder(out):
                 pass
     finally:
-        sleeper.kill()
+        holder.kill()
+        holder.wait()
+    assert live.exists()
+    with run_folder(out) as stage:  # the lock went with the process: the folder is stale now
+        (stage / "a.txt").write_text("fourth")
+    assert not live.exists() and (out / "a.txt").read_text() == "fourth"
     (tmp_path / "file").write_text("x")
     with pytest.raises(SpecError, match="not a folder"):
         with run_folder(tmp_path / "file"):

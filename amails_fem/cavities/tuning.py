@@ -8,6 +8,7 @@ dask.distributed (a LocalCluster by default, or a scheduler address) and are cac
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from amails_fem.log import QUIET
 from amails_fem.specs.cavities import CylinderCavity, Rod, cylinder_cavity
 from amails_fem.validate import require_positive
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 def signature_points(spec, n_xy: int = 9, n_z: int = 5) -> np.ndarray:
@@ -38,10 +39,16 @@ def signature_points(spec, n_xy: int = 9, n_z: int = 5) -> np.ndarray:
     return np.column_stack([np.tile(x, n_z), np.tile(y, n_z), np.repeat(zs, x.size)])
 
 
+def entry_sha256(entry: dict) -> str:
+    """SHA-256 of a step entry's content (every field but the hash itself, keys sorted): an edit changes it."""
+    payload = {k: v for k, v in entry.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=float).encode()).hexdigest()
+
+
 def valid_step_entry(entry, n_modes: int, key: str) -> bool:
-    """A cached tuning step passes its schema: its own key, n_modes finite frequencies, labels, G_E, Q0 and
-    signatures of one length, a solver name and a DOF count."""
-    if not isinstance(entry, dict) or entry.get("key") != key:
+    """A cached tuning step passes its schema: its own key, the SHA-256 of its content, n_modes finite
+    frequencies, labels, G_E, Q0 and signatures of one length, a solver name and a DOF count."""
+    if not isinstance(entry, dict) or entry.get("key") != key or entry.get("sha256") != entry_sha256(entry):
         return False
     lists = [entry.get(k) for k in ("freq_hz", "label", "G_E", "Q0", "signature")]
     if not all(isinstance(v, list) and len(v) == n_modes for v in lists):
@@ -79,6 +86,8 @@ def solve_step(spec_dict: dict, n_modes: int, order: int, size_m, cache: bool = 
     out = {"freq_hz": [m.freq_hz for m in modes], "label": [m.label for m in modes],
            "G_E": [form_factor(m, "z", "E") for m in modes], "Q0": [unloaded_q(m) for m in modes],
            "solver": modes[0].solver, "n_dofs": int(modes[0].n_dofs), "signature": sig, "key": key}
+    out = json.loads(json.dumps(out, default=float))  # plain JSON values: the hash is of what is stored
+    out["sha256"] = entry_sha256(out)
     if cache:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(out, default=float))

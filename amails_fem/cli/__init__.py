@@ -9,8 +9,12 @@ import sys
 from importlib import import_module
 
 from amails_fem import __version__
+from amails_fem.cli.options import CliParser
 from amails_fem.errors import SpecError
-from amails_fem.io.files import run_folder
+from amails_fem.io.files import check_out_file, run_folder
+
+# commands whose --out is one file (checked before any work: parent creatable and writable, not a folder)
+FILE_COMMANDS = ("templates",)
 
 # commands whose --out is a folder: written into a staging folder and put in place when the run succeeded
 FOLDER_COMMANDS = ("room", "run", "walls", "environment", "cavity", "tune", "place", "correlate", "limits", "probe")
@@ -20,7 +24,7 @@ COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment", "
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="amails-fem", description="Finite elements for dark-photon searches.")
+    parser = CliParser(prog="amails-fem", description="Finite elements for dark-photon searches.")
     parser.add_argument("--version", action="version", version=f"amails_fem {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
@@ -33,9 +37,11 @@ def _terminate(signum, frame):
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM ends a run like Ctrl-C: temp files removed
     try:
+        args = build_parser().parse_args(argv)  # every flag's value checked here (cli/options.py)
+        if args.command in FILE_COMMANDS:
+            check_out_file(args.out)
         if args.command in FOLDER_COMMANDS and getattr(args, "out", None):
             final = args.out
             with run_folder(final) as staging:  # the whole output set appears at once, or not at all

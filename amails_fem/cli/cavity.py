@@ -14,11 +14,13 @@ import numpy as np
 from amails_fem.cavities.reach import tuning_reach
 from amails_fem.cavities.solve import cavity_modes
 from amails_fem.cavities.tuning import tune
+from amails_fem.cli.options import add_command, count, flag, nonnegative, positive, quiet
+from amails_fem.errors import SpecError
 from amails_fem.io.files import atomic_path, write_json
 from amails_fem.io.provenance import provenance
 from amails_fem.io.vtu import write_vtu
 from amails_fem.log import Progress
-from amails_fem.meshing.cavities import volume_mesh
+from amails_fem.meshing.cavities import check_cavity_job, volume_mesh
 from amails_fem.plotting.cavities import plot_modes, plot_tuning
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.reach import plot_tuning_reach
@@ -27,40 +29,51 @@ from amails_fem.validate import require_positive
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("cavity", help="eigenmodes, form factors G_E/G_B and Q0 of a haloscope cavity")
+    p = add_command(subparsers, "cavity", help="eigenmodes, form factors G_E/G_B and Q0 of a haloscope cavity",
+                    description="Eigenmodes of a closed conducting cavity (cross-section or 3D Nedelec solver), their "
+                    "form factors G_E, G_B and unloaded Q0.\nWrites modes.json, modes.csv, modes.vtu, modes_E.png "
+                    "into --out (all or nothing).",
+                    example="amails-fem cavity geometries/cavity_cylinder.toml --n-modes 6 --out cavity_out")
     p.add_argument("spec", help="TOML file with a [cavity] table (see geometries/cavity_*.toml)")
-    p.add_argument("--modes", type=int, default=6, help="number of modes (default 6)")
-    p.add_argument("--near-hz", type=float, default=None, help="modes nearest this frequency (Hz)")
-    p.add_argument("--order", type=int, default=2, help="element order (2D Lagrange 2-4, 3D Nedelec 1-2)")
-    p.add_argument("--solver", choices=["auto", "cross-section", "3d"], default="auto")
-    p.add_argument("--size-m", type=float, default=None, help="mesh element size (m)")
-    p.add_argument("--out", default="amails_out/cavity", help="output directory")
+    flag(p, "--n-modes", "--modes", type=count(1, 200), default=6, help="number of modes")
+    p.add_argument("--near-hz", type=positive("Hz"), default=None, help="modes nearest this frequency (Hz)")
+    p.add_argument("--order", type=count(1, 4), default=2, help="element order (2D Lagrange 2-4, 3D Nedelec 1-2)")
+    p.add_argument("--solver", choices=["auto", "cross-section", "3d"], default="auto", help="eigen-solver")
+    flag(p, "--mesh-size-m", "--size-m", type=positive("m"), default=None,
+         help="mesh element size (m; default: automatic from the cavity size)")
+    p.add_argument("--out", default="cavity_out", help="output folder")
     p.add_argument("--no-vtu", action="store_true", help="skip the VTU field export")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    quiet(p)
     p.set_defaults(func=run_cavity)
 
-    t = subparsers.add_parser("tune", help="tuning curve: sweep a rod's radial position, follow the modes")
+    t = add_command(subparsers, "tune", help="tuning curve: sweep a rod's radial position, follow the modes",
+                    description="Tuning curve of a rod-tuned cavity: the rod moved radially over --n-steps positions, "
+                    "the modes followed by overlap; optionally the kinetic mixing reached over the range.\nWrites "
+                    "tuning.json, tuning.csv, tuning.png (and reach.json, reach.png) into --out (all or nothing).",
+                    example="amails-fem tune geometries/cavity_admx_like.toml --rod 0 --from-m 0.072 --to-m 0.01 "
+                            "--n-steps 20 --out tune_out")
     t.add_argument("spec", help="TOML file with a [cavity] table with rods")
-    t.add_argument("--rod", type=int, default=0, help="index of the rod to move (default 0)")
-    t.add_argument("--from-m", type=float, required=True, help="first radial position of the rod (m)")
-    t.add_argument("--to-m", type=float, required=True, help="last radial position of the rod (m)")
-    t.add_argument("--steps", type=int, default=20, help="number of positions (default 20)")
-    t.add_argument("--modes", type=int, default=4, help="number of modes to follow (default 4)")
+    t.add_argument("--rod", type=count(0, 1000), default=0, help="index of the rod to move")
+    t.add_argument("--from-m", type=nonnegative("m"), required=True, help="first radial position of the rod (m)")
+    t.add_argument("--to-m", type=nonnegative("m"), required=True, help="last radial position of the rod (m)")
+    flag(t, "--n-steps", "--steps", type=count(2, 1000), default=20, help="number of positions")
+    flag(t, "--n-modes", "--modes", type=count(1, 50), default=4, help="number of modes to follow")
     t.add_argument("--select", choices=["coupling", "lowest"], default="coupling",
-                   help="follow the modes with the largest G_E (default) or the lowest ones")
-    t.add_argument("--order", type=int, default=2)
-    t.add_argument("--size-m", type=float, default=None, help="mesh element size (m)")
-    t.add_argument("--workers", type=int, default=2, help="dask LocalCluster workers (default 2)")
+                   help="follow the modes with the largest G_E or the lowest ones")
+    t.add_argument("--order", type=count(1, 4), default=2, help="element order")
+    flag(t, "--mesh-size-m", "--size-m", type=positive("m"), default=None,
+         help="mesh element size (m; default: automatic)")
+    t.add_argument("--workers", type=count(1, 256), default=2, help="dask LocalCluster workers")
     t.add_argument("--scheduler", default=None, help="dask scheduler address, or 'sync' for no dask")
     t.add_argument("--no-cache", action="store_true", help="recompute every step (default: resume from cache)")
-    t.add_argument("--out", default="amails_out/tune", help="output directory")
+    t.add_argument("--out", default="tune_out", help="output folder")
     t.add_argument("--reach", action="store_true",
                    help="also the kinetic mixing reached over the tuning range (reach.png, reach.json)")
-    t.add_argument("--t-sys-k", type=float, default=1.0, help="system noise temperature (K) for --reach (default 1)")
-    t.add_argument("--time-s", type=float, default=86400.0, help="total scan time (s) for --reach (default 1 day)")
-    t.add_argument("--snr", type=float, default=5.0, help="target SNR for --reach (default 5)")
-    t.add_argument("--beta", type=float, default=2.0, help="coupling beta for --reach (default 2, the scan optimum)")
-    t.add_argument("--quiet", action="store_true")
+    t.add_argument("--t-sys-k", type=positive("K"), default=1.0, help="system noise temperature (K) for --reach")
+    t.add_argument("--time-s", type=positive("s"), default=86400.0, help="total scan time (s) for --reach")
+    t.add_argument("--snr", type=positive("1"), default=5.0, help="target SNR for --reach")
+    t.add_argument("--beta", type=positive("1"), default=2.0, help="coupling beta for --reach (2: the scan optimum)")
+    quiet(t)
     t.set_defaults(func=run_tune)
 
 
@@ -83,8 +96,9 @@ def run_cavity(args) -> int:
     progress = Progress(args.quiet)
     spec = _spec(args.spec)
     out = Path(args.out)
-    modes = cavity_modes(spec, args.modes, near_hz=args.near_hz, order=args.order, solver=args.solver,
-                         size_m=args.size_m, progress=progress)
+    check_cavity_job(spec, order=args.order, solver=args.solver, size_m=args.mesh_size_m)
+    modes = cavity_modes(spec, args.n_modes, near_hz=args.near_hz, order=args.order, solver=args.solver,
+                         size_m=args.mesh_size_m, progress=progress)
     with progress.step("form factors and Q0") as info:
         rows = [{"index": i, **m.summary()} for i, m in enumerate(modes)]
         info["note"] = f"{len(rows)} modes"
@@ -145,12 +159,23 @@ def run_tune(args) -> int:
     if args.reach:  # checked before the sweep
         for name in ("t_sys_k", "time_s", "snr", "beta"):
             require_positive(getattr(args, name), f"--{name.replace('_', '-')}", "")
+    rods = getattr(spec, "rods", ())
+    if not rods:
+        raise SpecError(f"{args.spec}: tuning needs a cylinder cavity with at least one rod ([[cavity.rods]])")
+    if args.rod >= len(rods):
+        raise SpecError(f"--rod must be an index in [0, {len(rods) - 1}]; got {args.rod}")
+    for name, value in (("--from-m", args.from_m), ("--to-m", args.to_m)):
+        try:
+            spec.with_rod(args.rod, position_m=value)
+        except SpecError as err:
+            raise SpecError(f"{name} {value:g} m: {err}") from None
     out = Path(args.out)
-    curve = tune(spec, args.rod, args.from_m, args.to_m, args.steps, n_modes=args.modes, order=args.order,
-                 size_m=args.size_m, scheduler=args.scheduler, workers=args.workers, cache=not args.no_cache,
+    check_cavity_job(spec, order=args.order, solver="auto", size_m=args.mesh_size_m)
+    curve = tune(spec, args.rod, args.from_m, args.to_m, args.n_steps, n_modes=args.n_modes, order=args.order,
+                 size_m=args.mesh_size_m, scheduler=args.scheduler, workers=args.workers, cache=not args.no_cache,
                  select=args.select, progress=progress)
     meta = provenance(spec=spec.to_dict(), spec_hash=spec.spec_hash(), rod=args.rod, order=args.order,
-                      mesh_size_m=args.size_m)
+                      mesh_size_m=args.mesh_size_m)
     write_json(out / "tuning.json", {"provenance": meta, **curve.to_dict()})
     _write_csv(out / "tuning.csv", curve.rows())
     save_figure(plot_tuning(curve, spec), out / "tuning.png")

@@ -3,16 +3,17 @@
 Composes stages only: specs -> amails_fem.solve_room(..., environment=...) -> network.leak -> NetCDF, JSON, figures.
 
 Example:
-    amails-fem environment geometries/amails_room_mumetal.toml --fmin 1 --fmax 500 --out env_out
+    amails-fem environment geometries/amails_room_mumetal.toml --fmin-hz 1 --fmax-hz 500 --out environment_out
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from amails_fem.cli.options import add_command, count, flag, in_range, positive, quiet, require_less
+from amails_fem.cli.room import room_spec
 from amails_fem.environment.ambient import EarthEnvironment, load_measured_shielding
 from amails_fem.environment.solve import solve_room
 from amails_fem.errors import SpecError
@@ -24,44 +25,46 @@ from amails_fem.network.leak import leak_report
 from amails_fem.network.sensors import default_network_path, load_network
 from amails_fem.plotting.environment import plot_leak_over_own, plot_shielding_needed
 from amails_fem.plotting.figures import save_figure
-from amails_fem.specs.loader import load_spec
-from amails_fem.specs.walls import check_freqs_hz, load_walls
+from amails_fem.meshing.rooms import resolve_sizes
+from amails_fem.specs.walls import F_MAX_HZ, F_MIN_HZ, check_freqs_hz, load_walls
 from amails_fem.validate import require_option
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("environment", help="leak of the Earth's dark-photon field through the shield vs the "
-                              "room's own field, at the sensors, over frequency", description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(subparsers, "environment", help="leak of the Earth's dark-photon field through the shield vs the "
+                    "room's own field, at the sensors, over frequency",
+                    description=__doc__.split("\n\nExample")[0] + "\nWrites environment.nc, environment.json, "
+                    "leak_over_own.png, shielding_needed.png into --out (all or nothing).",
+                    example="amails-fem environment geometries/amails_room_mumetal.toml --fmin-hz 1 --fmax-hz 500 "
+                            "--out environment_out")
     p.add_argument("spec", help="room TOML with [room] and [walls] (e.g. geometries/amails_room_mumetal.toml)")
-    p.add_argument("--fmin", type=float, default=1.0, help="lowest frequency (Hz) (default: %(default)s)")
-    p.add_argument("--fmax", type=float, default=500.0, help="highest frequency (Hz) (default: %(default)s)")
-    p.add_argument("--n-freq", type=int, default=50, help="log-spaced frequencies (default: %(default)s)")
+    hz = in_range(F_MIN_HZ, F_MAX_HZ, "Hz")
+    flag(p, "--fmin-hz", "--fmin", type=hz, default=1.0, help="lowest frequency (Hz)")
+    flag(p, "--fmax-hz", "--fmax", type=hz, default=500.0, help="highest frequency (Hz)")
+    p.add_argument("--n-freq", type=count(2, 2000), default=50, help="log-spaced frequencies")
     p.add_argument("--model", default="cavity", choices=("cavity", "quasi-static"),
-                   help="Earth field model (default: %(default)s; quasi-static only up to 2 Hz)")
+                   help="Earth field model (quasi-static only up to 2 Hz)")
     p.add_argument("--transfer", default="auto", choices=("auto", "equivalent-sphere", "fe"),
                    help="shield transfer: exact spheres / volume-equivalent spheres (auto), or the 3D thin-layer FE "
-                        "solve (fe: minutes for five layers) (default: %(default)s)")
+                        "solve (fe: minutes for five layers)")
     p.add_argument("--measured-shielding", default=None,
                    help="CSV freq_hz,shielding_factor[,phase_deg] of the real room, used instead of the computed T")
     p.add_argument("--network", default=None, help="network TOML with the sensors (default: the AMAILS network)")
-    p.add_argument("--room", default="suzhou", help="which room of the network (default: %(default)s)")
-    p.add_argument("--mesh-size", type=float, default=None, help="bulk element size of the own-field solve (m)")
-    p.add_argument("--transfer-mesh-size", type=float, default=None,
-                   help="bulk element size of the shield-transfer solve (m) (default: automatic)")
-    p.add_argument("--out", default="environment_out", help="output folder (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--room", default="suzhou", help="which room of the network")
+    flag(p, "--mesh-size-m", "--mesh-size", type=positive("m"), default=None,
+         help="bulk element size of the own-field solve (m; default: the spec's)")
+    flag(p, "--transfer-mesh-size-m", "--transfer-mesh-size", type=positive("m"), default=None,
+         help="bulk element size of the shield-transfer solve (m; default: automatic)")
+    p.add_argument("--out", default="environment_out", help="output folder")
+    quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    spec = load_spec(args.spec)
+    spec = room_spec(args.spec, "environment")
     stack = load_walls(args.spec)
-    if not (args.fmin > 0 and args.fmax > args.fmin):
-        raise SpecError(f"--fmin/--fmax must satisfy 0 < fmin < fmax (Hz); got {args.fmin}, {args.fmax}")
-    if not 2 <= args.n_freq <= 2000:
-        raise SpecError(f"--n-freq must be an integer in [2, 2000]; got {args.n_freq}")
-    freqs = check_freqs_hz(np.geomspace(args.fmin, args.fmax, args.n_freq), "--fmin/--fmax")
+    require_less(args.fmin_hz, args.fmax_hz, "--fmin-hz", "--fmax-hz", "Hz")
+    freqs = check_freqs_hz(np.geomspace(args.fmin_hz, args.fmax_hz, args.n_freq), "--fmin-hz/--fmax-hz")
     require_option(args.model, "--model", ("cavity", "quasi-static"))
     transfer = load_measured_shielding(args.measured_shielding) if args.measured_shielding else args.transfer
     env = EarthEnvironment(model=args.model, transfer=transfer)
@@ -72,10 +75,11 @@ def run(args) -> int:
     pos = np.array([s.position_m for s in sensors], float)
     if not sensors or not spec.contains(pos, 1e-6).all():
         raise SpecError(f"the sensors of room {args.room!r} must lie inside the room of {args.spec}")
+    resolve_sizes(spec, args.mesh_size_m, None, order=spec.mesh.order)  # sizes and memory, before any solve
     out = Path(args.out)
     progress = Progress(quiet=args.quiet)
-    resp = solve_room(spec, wall=stack, freqs_hz=freqs, environment=env, mesh_size_m=args.mesh_size,
-                      transfer_mesh_size_m=args.transfer_mesh_size, order=spec.mesh.order, progress=progress)
+    resp = solve_room(spec, wall=stack, freqs_hz=freqs, environment=env, mesh_size_m=args.mesh_size_m,
+                      transfer_mesh_size_m=args.transfer_mesh_size_m, order=spec.mesh.order, progress=progress)
     rep = leak_report(resp, pos, [s.axis for s in sensors], [s.id for s in sensors])
     stats = resp.statistics()
     meta = provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall=stack.describe(),

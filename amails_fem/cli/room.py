@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from amails_fem.cli.options import add_command, count, flag, positive, quiet
 from amails_fem.errors import SpecError
 from amails_fem.fields.convergence import check_refine, refine_room
 from amails_fem.fields.export import write_field_vtu, write_walls_vtu
@@ -21,45 +22,61 @@ from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.rooms import draw_3d, draw_net
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.loader import load_spec
-from amails_fem.specs.rooms import BoxRoom
+from amails_fem.specs.rooms import BoxRoom, RoomBase
 from amails_fem.validate import require_positive
 
 
+MAX_GRID = 401  # wall-map points per side (6 walls x 401^2 evaluation points at most)
+
+
 def register(sub) -> None:
-    p = sub.add_parser("room", help="dark-photon field of a perfectly conducting shield room: wall maps + summary")
+    p = add_command(sub, "room", help="dark-photon field of a perfectly conducting shield room: wall maps + summary",
+                    description="The dark-photon field of a perfectly conducting shield room (quasi-static, three "
+                    "polarizations from one solve), sampled at a standoff inside every wall.\nWrites summary.json, field.vtu, walls.vtu, walls_net.png, walls_3d.png "
+                    "into --out (all or nothing).",
+                    example="amails-fem room geometries/amails_room.toml --mesh-size-m 0.2 --out room_out")
     p.add_argument("spec", help="room spec (TOML), e.g. geometries/amails_room.toml")
-    add_room_options(p, default_out=None)
-    p.add_argument("--refine", type=int, default=None, metavar="N", help="mesh-refinement study: solve at N in 2..4 "
+    add_room_options(p)
+    p.add_argument("--out", default="room_out", help="output folder")
+    p.add_argument("--refine", type=count(2, 4), default=None, metavar="N", help="mesh-refinement study: solve at N "
                    "mesh sizes h / r^k; summary.json gains a convergence block, convergence.png (outputs: finest)")
-    p.add_argument("--refine-ratio", type=float, default=2.0, help="refinement ratio r of --refine (default 2)")
+    p.add_argument("--refine-ratio", type=positive(""), default=2.0, help="refinement ratio r > 1 of --refine")
     p.add_argument("--network", default=None, help="network TOML whose sensors are drawn on walls_net.png (box rooms)")
     p.add_argument("--network-room", default=None, help="which room of --network (default: its first room)")
     p.set_defaults(func=cmd_room)
 
 
-def add_room_options(p, default_out) -> None:
-    p.add_argument("--order", type=int, choices=(1, 2), default=None, help="Lagrange order (default: spec, else 2)")
-    p.add_argument("--mesh-size", type=float, default=None, help="bulk element size in m (default: spec, else L/12)")
-    p.add_argument("--wall-size", type=float, default=None, help="element size at the walls in m (default: half)")
-    p.add_argument("--standoff", type=float, default=0.01, help="wall-map distance from the walls in m (default 0.01)")
-    p.add_argument("--grid", type=int, default=41, help="wall-map points per side (default 41)")
-    p.add_argument("--out", default=default_out, required=default_out is None, help="output folder")
+def add_room_options(p) -> None:
+    """The mesh and wall-map flags shared by the room commands."""
+    p.add_argument("--order", type=int, choices=(1, 2), default=None, help="Lagrange order (default: the spec's, else 2)")
+    flag(p, "--mesh-size-m", "--mesh-size", type=positive("m"), default=None,
+         help="bulk element size (m; default: the spec's, else L/12)")
+    flag(p, "--wall-size-m", "--wall-size", type=positive("m"), default=None,
+         help="element size at the walls (m; default: the spec's, else half the bulk size)")
+    flag(p, "--standoff-m", "--standoff", type=positive("m"), default=0.01, help="wall-map distance from the walls (m)")
+    flag(p, "--n-grid", "--grid", type=count(2, MAX_GRID), default=41, help="wall-map points per side")
     p.add_argument("--no-cache", action="store_true", help="re-mesh even if a cached mesh exists")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    quiet(p)
+
+
+def room_spec(path, command: str = "room"):
+    """The [room] spec of ``path``; one line if the file holds another kind of spec (a cavity)."""
+    spec = load_spec(path)
+    if not isinstance(spec, RoomBase):
+        raise SpecError(f"{path}: `{command}` needs a [room] spec; for cavities use `amails-fem cavity`")
+    return spec
 
 
 def cmd_room(args) -> int:
 
-    spec = load_spec(args.spec)
-    if getattr(spec, "shape", None) not in ("box", "cylinder", "sphere", "ellipsoid"):
-        raise SpecError(f"{args.spec}: `room` needs a [room] spec; for cavities use `amails-fem cavity`")
+    spec = room_spec(args.spec)
     if "walls" in read_toml(args.spec):
         Progress(args.quiet).say(f"note: {args.spec} has a [walls] table; `room` solves perfectly conducting walls "
                                  "(summary.json says so). For the real walls run `amails-fem walls SPEC`, for the "
                                  "Earth's field let in through them `amails-fem environment SPEC`")
     sensors = network_sensors(args.network, args.network_room, spec) if args.network else None
     run_room_job(spec, Path(args.out), spec_file=str(args.spec), order=args.order or spec.mesh.order,
-                 mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, standoff_m=args.standoff, grid=args.grid,
+                 mesh_size_m=args.mesh_size_m, wall_size_m=args.wall_size_m, standoff_m=args.standoff_m, grid=args.n_grid,
                  quiet=args.quiet, use_cache=not args.no_cache,
                  refine=args.refine, refine_ratio=args.refine_ratio, sensors=sensors)
     return 0
@@ -85,8 +102,8 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
 
     # every input checked before meshing
     if mesh_size_m is not None:
-        require_positive(mesh_size_m, "--mesh-size")
-    resolve_sizes(spec, mesh_size_m, wall_size_m)
+        require_positive(mesh_size_m, "--mesh-size-m")
+    resolve_sizes(spec, mesh_size_m, wall_size_m, order=order)  # sizes and the memory guard
     wall_patches(spec, standoff_m, grid)
     progress = Progress(quiet=quiet)
     convergence = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amails_fem.cli.network import run_chain
+from amails_fem.cli.options import add_command, quiet
 from amails_fem.cli.room import network_sensors, run_room_job
 from amails_fem.io.files import data_path
 from amails_fem.specs.loader import load_spec
@@ -13,10 +14,14 @@ DEFAULT_SPEC = "amails_room.toml"
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="the default job: the AMAILS room maps, then the AMAILS network's placement, "
-                                   "templates and simulated correlator run, into ./amails_out")
-    p.add_argument("--out", default="amails_out", help="output folder (default ./amails_out)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p = add_command(sub, "run", help="the default job: the AMAILS room maps, then the AMAILS network's placement, "
+                                     "templates and simulated correlator run, into ./amails_out",
+                    description="The default job on the default geometry: the AMAILS room maps, then the AMAILS "
+                    "network's placement, templates and a simulated correlator run.\nWrites room/ (as `amails-fem room`) and network/ (placement, "
+                    "templates.h5, correlate) into --out (all or nothing).",
+                    example="amails-fem run --out amails_out")
+    p.add_argument("--out", default="amails_out", help="output folder")
+    quiet(p)
     p.set_defaults(func=cmd_run)
 
 

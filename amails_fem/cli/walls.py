@@ -12,17 +12,24 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem import walls as W
+from amails_fem.cli.options import add_command, count, flag, float_list, in_range, positive, quiet, require_less
+from amails_fem.cli.room import room_spec
 from amails_fem.errors import SpecError
 from amails_fem.io.files import data_path, write_json
 from amails_fem.io.netcdf import write_dataset
 from amails_fem.io.provenance import netcdf_attributes, provenance
 from amails_fem.log import Progress
+from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.walls import walls_figures
-from amails_fem.rooms.shielding import concentric_shells_shielding, nested_box_shells, thin_layer_shielding
+from amails_fem.rooms.shielding import (
+    concentric_shells_log_shielding,
+    concentric_shells_shielding,
+    nested_box_shells,
+    thin_layer_shielding,
+)
 from amails_fem.rooms.solve import solve_room
 from amails_fem.rooms.sources import unit_polarization
-from amails_fem.specs.loader import load_spec
 from amails_fem.specs.rooms import BoxRoom
 from amails_fem.units import MU0_H_M
 
@@ -31,21 +38,29 @@ SHIELDING_CAVEAT = ("ideal closed shells (no seams, doors or holes); measured wa
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("walls", help="real shield walls: signal vs frequency (real vs perfect), S(f), maps",
-                              description=__doc__)
+    p = add_command(subparsers, "walls", help="real shield walls: signal vs frequency (real vs perfect), S(f), maps",
+                    description="Real shield walls (a layer stack with skin effect) against perfect conductors: the "
+                    "signal at sensor points over frequency, the shielding factor S(f), wall maps.\nWrites walls.json and the figures into --out (all or nothing).",
+                    example="amails-fem walls geometries/amails_room_mumetal.toml --fmin-hz 1 --fmax-hz 500 "
+                            "--out walls_out")
     p.add_argument("spec", help="room TOML with [room] and [walls] tables (e.g. geometries/amails_room_mumetal.toml)")
-    p.add_argument("--fmin", type=float, default=1.0, help="lowest frequency (Hz), default 1")
-    p.add_argument("--fmax", type=float, default=500.0, help="highest frequency (Hz), default 500")
-    p.add_argument("--n-freq", type=int, default=50, help="log-spaced frequencies, default 50")
+    hz = in_range(W.F_MIN_HZ, W.F_MAX_HZ, "Hz")
+    flag(p, "--fmin-hz", "--fmin", type=hz, default=1.0, help="lowest frequency (Hz)")
+    flag(p, "--fmax-hz", "--fmax", type=hz, default=500.0, help="highest frequency (Hz)")
+    p.add_argument("--n-freq", type=count(2, 2000), default=50, help="log-spaced frequencies")
     p.add_argument("--out", default="walls_out", help="output folder")
-    p.add_argument("--points", default=None,
-                   help="sensor points 'x,y,z;x,y,z' (m); default: the AMAILS Suzhou sensor positions")
-    p.add_argument("--polarization", default="z", help="x, y or z (default z)")
-    p.add_argument("--map-freqs", default=None, help="wall-map frequencies 'f1,f2' (Hz); default fmin,fmax")
-    p.add_argument("--mesh-size", type=float, default=None, help="bulk element size (m); default from the spec")
-    p.add_argument("--wall-size", type=float, default=None, help="wall element size (m); default from the spec")
-    p.add_argument("--shell-mesh-size", type=float, default=None, help="element size of the shielding model (m)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    flag(p, "--points-m", "--points", default=None,
+         help="sensor points 'x,y,z;x,y,z' (m; default: the AMAILS Suzhou sensor positions)")
+    p.add_argument("--polarization", default="z", choices=("x", "y", "z"), help="dark-photon polarization")
+    flag(p, "--map-freqs-hz", "--map-freqs", default=None,
+         help="wall-map frequencies 'f1,f2' (Hz; default: --fmin-hz,--fmax-hz)")
+    flag(p, "--mesh-size-m", "--mesh-size", type=positive("m"), default=None,
+         help="bulk element size (m; default: the spec's)")
+    flag(p, "--wall-size-m", "--wall-size", type=positive("m"), default=None,
+         help="wall element size (m; default: the spec's)")
+    flag(p, "--shell-mesh-size-m", "--shell-mesh-size", type=positive("m"), default=None,
+         help="element size of the static shielding model (m; default: automatic)")
+    quiet(p)
     p.set_defaults(func=run)
 
 
@@ -53,19 +68,25 @@ def _parse_points(text, spec):
     if text is None:
         pts, ids = default_sensors()
     else:
-        try:
-            pts = np.array([[float(v) for v in row.split(",")] for row in text.split(";") if row.strip()])
-        except ValueError:
-            raise SpecError(f"--points must be 'x,y,z;x,y,z' in metres; got {text!r}") from None
+        rows = [row for row in text.split(";") if row.strip()]
+        if not rows or any(len(row.split(",")) != 3 for row in rows):
+            raise SpecError(f"--points-m must be 'x,y,z;x,y,z' triples in metres; got {text!r}")
+        pts = np.array([float_list(row, "--points-m", "m") for row in rows])
     if pts.ndim != 2 or pts.shape[1] != 3:
-        raise SpecError(f"--points must be 'x,y,z;...' triples; got {text!r}")
+        raise SpecError(f"--points-m must be 'x,y,z;...' triples; got {text!r}")
     if text is not None:
         ids = [f"P{i}" for i in range(len(pts))]
     inside = spec.contains(pts, 1e-6)
     if not inside.all():
-        raise SpecError(f"--points row {int(np.flatnonzero(~inside)[0])} {pts[~inside][0].tolist()} m is outside the "
+        raise SpecError(f"--points-m row {int(np.flatnonzero(~inside)[0])} {pts[~inside][0].tolist()} m is outside the "
                         "room (centred at the origin)")
     return pts, ids
+
+
+def _finite_or_none(value):
+    """A float for JSON, None where it exceeds the float range (then see the log10 entry)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 def default_sensors() -> tuple[np.ndarray, list[str]]:
@@ -85,22 +106,20 @@ def default_sensors() -> tuple[np.ndarray, list[str]]:
 
 def run(args) -> int:
 
-    spec = load_spec(args.spec)
+    spec = room_spec(args.spec, "walls")
     stack = W.load_walls(args.spec)
-    if not (args.fmin > 0 and args.fmax > args.fmin):
-        raise SpecError(f"need 0 < --fmin < --fmax (Hz); got {args.fmin}, {args.fmax}")
-    if not 2 <= args.n_freq <= 2000:
-        raise SpecError(f"--n-freq must be in [2, 2000]; got {args.n_freq}")
-    freqs = W.check_freqs_hz(np.geomspace(args.fmin, args.fmax, args.n_freq), "--fmin/--fmax")
-    pts, sensor_ids = _parse_points(args.points, spec)
+    require_less(args.fmin_hz, args.fmax_hz, "--fmin-hz", "--fmax-hz", "Hz")
+    freqs = W.check_freqs_hz(np.geomspace(args.fmin_hz, args.fmax_hz, args.n_freq), "--fmin-hz/--fmax-hz")
+    pts, sensor_ids = _parse_points(args.points_m, spec)
     pol = unit_polarization(args.polarization)
-    map_freqs = ([args.fmin, args.fmax] if args.map_freqs is None
-                 else [float(v) for v in args.map_freqs.split(",")])
-    W.check_freqs_hz(map_freqs, "--map-freqs")
+    map_freqs = ([args.fmin_hz, args.fmax_hz] if args.map_freqs_hz is None
+                 else float_list(args.map_freqs_hz, "--map-freqs-hz", "Hz"))
+    W.check_freqs_hz(map_freqs, "--map-freqs-hz")
+    resolve_sizes(spec, args.mesh_size_m, args.wall_size_m, order=spec.mesh.order)  # sizes and memory, now
     out = Path(args.out)
     progress = Progress(quiet=args.quiet)
     t0 = time.perf_counter()
-    kw = dict(mesh_size_m=args.mesh_size, wall_size_m=args.wall_size, order=spec.mesh.order, quiet=args.quiet,
+    kw = dict(mesh_size_m=args.mesh_size_m, wall_size_m=args.wall_size_m, order=spec.mesh.order, quiet=args.quiet,
               progress=progress)
     pec = solve_room(spec, **kw)
     grid = np.unique(np.concatenate([freqs, map_freqs]))
@@ -118,11 +137,14 @@ def run(args) -> int:
         r_eq = (3 * spec.volume_m3 / (4 * np.pi)) ** (1 / 3)
         depths = np.cumsum([0.0] + [ly.thickness_m for ly in stack.layers])[:-1]  # inner face of each layer
         radii = [r_eq + d + ly.thickness_m / 2 for d, ly in zip(depths, stack.layers) if not ly.is_gap]
-        s_sphere = np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs))
+        log_s = concentric_shells_log_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs)
+        log10_s_sphere = log_s.real / np.log(10.0)  # finite at any frequency (|S| itself overflows ~1e308)
+        with np.errstate(over="ignore"):
+            s_sphere = np.exp(log_s.real)
         s0_sphere = float(np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], [1e-3]))[0])
         s_box = None
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
-            res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size, directions=("z",), quiet=args.quiet)
+            res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size_m, directions=("z",), quiet=args.quiet)
             s_box = float(res.shielding["z"])
     figs = walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
                          args.polarization, sensor_ids=sensor_ids)
@@ -131,7 +153,7 @@ def run(args) -> int:
                       **{k: v for k, v in real.statistics().items() if k != "seconds"})
     s_room = None if s_box is None else s_sphere * (s_box / s0_sphere)
     lengths = stack.impedance_length_m(freqs)
-    write_dataset(walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, s_room, meta,
+    write_dataset(walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, log10_s_sphere, s_room, meta,
                                 {"S_sphere_static": s0_sphere, "S_box_static_thin_layer_fe": s_box}),
                   out / "walls.nc")
     files.append(str(out / "walls.nc"))
@@ -152,9 +174,12 @@ def run(args) -> int:
         "shielding": {"model": "nested spheres of the room's volume, 2-port layers (eddy currents, skin effect)",
                       "caveat": SHIELDING_CAVEAT,
                       "S_sphere_static": s0_sphere, "S_box_static_thin_layer_fe": s_box,
-                      "S_sphere_model": {"at_fmin": float(s_sphere[0]), "at_fmax": float(s_sphere[-1])},
-                      "S_room_estimate": None if s_room is None else {"at_fmin": float(s_room[0]),
-                                                                      "at_fmax": float(s_room[-1])}},
+                      "S_sphere_model": {"at_fmin": _finite_or_none(s_sphere[0]),
+                                         "at_fmax": _finite_or_none(s_sphere[-1])},
+                      "log10_S_sphere_model": {"at_fmin": float(log10_s_sphere[0]),
+                                               "at_fmax": float(log10_s_sphere[-1])},
+                      "S_room_estimate": None if s_room is None else {"at_fmin": _finite_or_none(s_room[0]),
+                                                                      "at_fmax": _finite_or_none(s_room[-1])}},
         "seconds": {"total": time.perf_counter() - t0, "perfect": pec.timings_s, "real": real.timings_s},
         "files": files,
     }
@@ -163,7 +188,8 @@ def run(args) -> int:
     return 0
 
 
-def walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, s_room, meta, scalars):
+def walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, log10_s_sphere, s_room, meta,
+                  scalars):
     """The labelled arrays of a walls run as an xarray Dataset (CF attributes, provenance)."""
     import xarray as xr
 
@@ -184,7 +210,11 @@ def walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, s_ro
                                                                   "(-i omega mu0) of the wall stack"}),
         "impedance_length_imag": (("frequency",), lengths.imag, {"units": "m", "long_name": "Im l"}),
         "shielding_sphere_model": (("frequency",), s_sphere, {"units": "1", "long_name": "S(f) of nested spheres "
-                                                              "of the room's volume; " + SHIELDING_CAVEAT}),
+                                                              "of the room's volume (inf beyond the float "
+                                                              "range: see log10_shielding_sphere_model); "
+                                                              + SHIELDING_CAVEAT}),
+        "log10_shielding_sphere_model": (("frequency",), log10_s_sphere, {"units": "1", "long_name": "log10 S(f), finite at "
+                                                                "any frequency"}),
     }
     if s_room is not None:
         v["shielding_room_estimate"] = (("frequency",), s_room, {"units": "1", "long_name": "S(f) scaled to the "

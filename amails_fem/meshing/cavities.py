@@ -7,6 +7,7 @@ import numpy as np
 from skfem import MeshTet1, MeshTet2, MeshTri1, MeshTri2
 
 from amails_fem.errors import SpecError
+from amails_fem.memory import require_memory
 from amails_fem.meshing.session import gmsh_session
 from amails_fem.specs.cavities import (
     CavitySpec,
@@ -154,6 +155,48 @@ def _order_edge_nodes(gmsh, t: np.ndarray, etype: int, edges) -> np.ndarray:
     return out
 
 
+TRIS_PER_H2 = 2.31  # triangles per h^2 of area for edge length h (equilateral: area sqrt(3)/4 h^2)
+TETS_PER_H3 = 6.0  # tetrahedra per h^3 of volume
+# Peak bytes per element of a cavity eigen-solve (mesh, assembly, shift-invert sparse LU, Lanczos vectors):
+# measured peak RSS of `amails-fem cavity` on geometries/cavity_cylinder.toml, one process per mesh
+# (docs/reliability.md): 3D Nedelec-2 0.19 / 0.28 / 0.95 GB at 2.4e3 / 1.0e4 / 4.5e4 DOFs, degree 1 0.28 GB at
+# 5.6e3 DOFs, cross-section P2 0.17 / 0.28 GB at 1.6e3 / 3.7e4 DOFs. In 3D the LU fill grows like n^(4/3), so
+# the per-element cost is scaled by (n / LU_REFERENCE_ELEMENTS)^(1/3) (not below 0.5).
+BYTES_PER_ELEMENT = {2: 7.0e3, 3: {1: 1.5e4, 2: 8.0e4}}
+LU_REFERENCE_ELEMENTS = 1.0e4
+FIXED_BYTES = 0.2e9
+
+
+def estimate_elements(spec: CavitySpec, dim: int, size_m: float) -> float:
+    """Expected triangles (dim 2, cross-section) or tetrahedra (dim 3) of a uniform mesh of element size size_m."""
+    if dim == 2:
+        return TRIS_PER_H2 * spec.area_m2 / size_m**2
+    return TETS_PER_H3 * spec.volume_m3 / size_m**3
+
+
+def cavity_solve_bytes(spec: CavitySpec, dim: int, size_m: float, order: int) -> float:
+    """Peak bytes of a cavity eigen-solve on that mesh (BYTES_PER_ELEMENT, measured; order scales 2D as its DOFs)."""
+    n = estimate_elements(spec, dim, size_m)
+    if dim == 2:
+        per = BYTES_PER_ELEMENT[2] * ((order + 1) * (order + 2) / 12.0)  # DOFs per triangle ~ order^2 / 2
+        return FIXED_BYTES + n * per
+    per = BYTES_PER_ELEMENT[3][min(order, 2)]
+    return FIXED_BYTES + n * per * max(0.5, (n / LU_REFERENCE_ELEMENTS) ** (1.0 / 3.0))
+
+
+def check_cavity_job(spec: CavitySpec, *, order: int, solver: str = "auto", size_m=None) -> None:
+    """Refuse (SpecError, one line) before meshing a cavity whose eigen-solve would not fit in memory."""
+    dim = 2 if solver == "cross-section" or (solver == "auto" and spec.z_invariant and not spec.fillings) else 3
+    size = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, dim), "mesh size_m")
+    if size > spec.extent_m:
+        raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size:g}")
+    n = estimate_elements(spec, dim, size)
+    require_memory(cavity_solve_bytes(spec, dim, size, order),
+                   f"a {'cross-section' if dim == 2 else '3D'} cavity solve with mesh size_m = {size:g} m "
+                   f"(~{n:.2g} {'triangles' if dim == 2 else 'tetrahedra'}, order {order})",
+                   "choose a larger --mesh-size-m")
+
+
 def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
     """Triangular mesh of the cross-section: skfem MeshTri2 (curved, order 2) or MeshTri1 (order 1); metres."""
     return _simplex_mesh(spec, 2, size_m, order)
@@ -173,6 +216,9 @@ def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int):
     size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, dim), "mesh size_m")
     if size_m > spec.extent_m:
         raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
+    require_memory(cavity_solve_bytes(spec, dim, size_m, order),
+                   f"a cavity mesh with size_m = {size_m:g} m (~{estimate_elements(spec, dim, size_m):.2g} "
+                   f"{'triangles' if dim == 2 else 'tetrahedra'})", "choose a larger mesh size_m")
     with gmsh_session() as gmsh:
         (add_cross_section if dim == 2 else add_volume)(spec)
         _mesh_options(gmsh, size_m, order)

@@ -10,7 +10,10 @@ from skfem import MeshTet1, MeshTet2, MeshTri1
 def read_msh(path, wall_names=(), cell_tags: bool = False):
     """Read a gmsh .msh; return (skfem mesh, {boundary name: facet indices}) and, with cell_tags, also
     {volume/surface group name: element mask} for the top-dimensional cells."""
-    m = meshio.read(path, file_format="gmsh")
+    try:
+        m = meshio.read(path, file_format="gmsh")
+    except SystemExit:  # meshio's gmsh reader exits on some malformed headers
+        raise ValueError(f"{path}: not a readable gmsh file") from None
     skmesh, named = meshio_to_skfem(m, wall_names)
     if not cell_tags:
         return skmesh, named

@@ -16,12 +16,21 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.log import QUIET, Progress
+from amails_fem.memory import require_memory
 from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.session import refine_towards
 from amails_fem.specs.rooms import AXES, BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom
 from amails_fem.validate import require_option, require_positive
 
-MAX_ELEMENTS_ESTIMATE = 2.0e7  # refuse before meshing above this (memory on a 24 GiB machine)
+TETS_PER_H3 = 6.0  # tetrahedra per h^3 of volume for a target edge length h (a cube cut into 6 tets)
+WALL_GROWTH = 3.0  # the size grows from wall_size_m at the walls to size_m over WALL_GROWTH * size_m
+# Peak memory of a room solve (meshing, assembly, AMG, three CG solves, wall maps, VTU and PNG writers): measured
+# peak RSS of `amails-fem room` on the AMAILS room, one process per mesh (docs/reliability.md): P2 0.51 / 1.11 /
+# 2.33 GB at 5.3e4 / 3.2e5 / 7.2e5 DOFs (2.3-3.0 kB per added P2 DOF); P1 0.99 / 3.10 GB at 9.9e4 / 3.5e5 DOFs
+# (8.4 kB per added P1 DOF: the mesh, not the solve, dominates at P1). DOFs per tetrahedron: P2 1.52, P1 0.20.
+BYTES_PER_DOF = {2: 3.0e3, 1: 8.5e3}
+DOFS_PER_TET = {2: 1.52, 1: 0.20}
+FIXED_BYTES = 0.35e9  # the process with numpy, scipy, scikit-fem, gmsh, pyamg, matplotlib and VTK loaded
 
 
 @dataclass
@@ -46,8 +55,53 @@ class RoomMesh:
         return int(self.mesh.nvertices)
 
 
-def resolve_sizes(spec: RoomBase, size_m=None, wall_size_m=None) -> tuple[float, float]:
-    """Bulk and wall element sizes (m): arguments, else the spec's [mesh], else L/12 and half of that."""
+def inner_volume_m3(spec: RoomBase, d_m) -> np.ndarray:
+    """Volume (m^3) of the points deeper than d_m from the walls (box, cylinder, sphere exact; ellipsoid: the
+    ellipsoid with every semi-axis shortened by d, close to the true inner parallel body for d << the axes)."""
+    d = np.asarray(d_m, float)
+    if isinstance(spec, BoxRoom):
+        lx, ly, lz = 2 * spec.half_m
+        return np.clip(lx - 2 * d, 0, None) * np.clip(ly - 2 * d, 0, None) * np.clip(lz - 2 * d, 0, None)
+    if isinstance(spec, CylinderRoom):
+        return math.pi * np.clip(spec.radius_m - d, 0, None) ** 2 * np.clip(spec.height_m - 2 * d, 0, None)
+    if isinstance(spec, SphereRoom):
+        return 4.0 / 3.0 * math.pi * np.clip(spec.radius_m - d, 0, None) ** 3
+    if isinstance(spec, EllipsoidRoom):
+        return 4.0 / 3.0 * math.pi * np.prod([np.clip(a - d, 0, None) for a in (spec.ax_m, spec.ay_m, spec.az_m)],
+                                             axis=0)
+    raise TypeError(f"no volume model for {type(spec).__name__}")
+
+
+def size_at_distance_m(d_m, size_m: float, wall_size_m: float) -> np.ndarray:
+    """The requested element size at distance d_m from the walls: the Threshold field of _set_wall_refinement
+    (wall_size_m at the walls, linear to size_m at WALL_GROWTH * size_m, size_m beyond)."""
+    d = np.asarray(d_m, float)
+    if wall_size_m >= size_m:
+        return np.full_like(d, size_m)
+    return wall_size_m + (size_m - wall_size_m) * np.clip(d / (WALL_GROWTH * size_m), 0.0, 1.0)
+
+
+def estimate_tetrahedra(spec: RoomBase, size_m: float, wall_size_m: float, n_shells: int = 400) -> float:
+    """Expected tetrahedra: the element density TETS_PER_H3 / h(x)^3 of the requested size field integrated over
+    the room, in shells of equal distance to the walls (midpoint rule, walls included; the bulk beyond the
+    growth layer in one piece). Checked against gmsh counts in tests/meshing/test_memory_guard.py."""
+    d_far = WALL_GROWTH * size_m if wall_size_m < size_m else 0.0
+    edges = np.linspace(0.0, d_far, n_shells + 1)
+    vol = inner_volume_m3(spec, edges)
+    vol[0] = spec.volume_m3  # the exact volume (the ellipsoid's shortened axes at d = 0 are exact too)
+    shells = vol[:-1] - vol[1:]
+    h = size_at_distance_m(0.5 * (edges[:-1] + edges[1:]), size_m, wall_size_m)
+    return float(TETS_PER_H3 * (np.sum(shells / h**3) + vol[-1] / size_m**3))
+
+
+def room_solve_bytes(n_tets: float, order: int) -> float:
+    """Peak bytes of a room solve with n_tets tetrahedra at element order 1 or 2 (BYTES_PER_DOF, measured)."""
+    return FIXED_BYTES + n_tets * DOFS_PER_TET[order] * BYTES_PER_DOF[order]
+
+
+def resolve_sizes(spec: RoomBase, size_m=None, wall_size_m=None, order: int = 2) -> tuple[float, float]:
+    """Bulk and wall element sizes (m): arguments, else the spec's [mesh], else L/12 and half of that. Refuses a
+    mesh whose solve would not fit in memory (amails_fem.memory), before any meshing."""
     size = require_positive(size_m if size_m is not None else spec.default_mesh_size_m(), "mesh.size_m")
     wall = wall_size_m if wall_size_m is not None else spec.mesh.wall_size_m
     wall = require_positive(wall if wall is not None else 0.5 * size, "mesh.wall_size_m")
@@ -55,10 +109,10 @@ def resolve_sizes(spec: RoomBase, size_m=None, wall_size_m=None) -> tuple[float,
         raise SpecError(f"mesh.wall_size_m ({wall} m) must not exceed mesh.size_m ({size} m)")
     if size > spec.extent_m:
         raise SpecError(f"mesh.size_m must be at most the room's largest dimension {spec.extent_m:g} m; got {size}")
-    n_est = 6.0 * spec.volume_m3 / size**3 * (1.0 + 3.0 * (size / wall) ** 2 * wall / spec.size_m)
-    if n_est > MAX_ELEMENTS_ESTIMATE:
-        raise SpecError(f"mesh.size_m = {size} m would give ~{n_est:.1e} tetrahedra (limit {MAX_ELEMENTS_ESTIMATE:.0e}); "
-                        "choose a larger mesh.size_m")
+    n_est = estimate_tetrahedra(spec, size, wall)
+    require_memory(room_solve_bytes(n_est, order),
+                   f"a P{order} room solve with mesh.size_m = {size:g} m, mesh.wall_size_m = {wall:g} m "
+                   f"(~{n_est:.2g} tetrahedra)", "choose a larger mesh.size_m / mesh.wall_size_m")
     return size, wall
 
 
@@ -66,7 +120,7 @@ def mesh_room(spec: RoomBase, *, size_m=None, wall_size_m=None, order: int = 2, 
               use_cache: bool = True) -> RoomMesh:
     """Mesh a room: tagged walls, refined toward them, curved (tet10) when order == 2 and the room is curved."""
     require_option(order, "order", (1, 2))
-    size, wall = resolve_sizes(spec, size_m, wall_size_m)
+    size, wall = resolve_sizes(spec, size_m, wall_size_m, order)
     geometric_order = 2 if (order == 2 and spec.curved) else 1
     key_data = {"spec": spec.spec_hash(), "shape": spec.shape, "size": size, "wall": wall, "gorder": geometric_order}
     t0 = time.perf_counter()
@@ -97,8 +151,8 @@ def _build_room_mesh(gmsh_, spec: RoomBase, size: float, wall: float, geometric_
 
 
 def _set_wall_refinement(gmsh, surfaces, size: float, wall: float, extent: float) -> None:
-    """Size field: wall_size at the walls growing linearly to size over a distance of 3 size."""
-    refine_towards(gmsh, surfaces, 2, wall, size, 0.0, 3.0 * size if wall < size else 1e-9,
+    """Size field: wall_size at the walls growing linearly to size over a distance of WALL_GROWTH * size."""
+    refine_towards(gmsh, surfaces, 2, wall, size, 0.0, WALL_GROWTH * size if wall < size else 1e-9,
                    sampling=int(min(400, max(20, math.ceil(2 * extent / wall)))))
 
 

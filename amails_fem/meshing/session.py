@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 
 import gmsh
 
@@ -17,7 +19,9 @@ def gmsh_session(verbose: bool = False, threads: int = 1):
     """
     if gmsh.isInitialized():
         gmsh.finalize()
+    handlers = _python_handlers()
     gmsh.initialize(interruptible=False)
+    _restore_handlers(handlers)  # gmsh's initialize resets SIGTERM to the default (kill, no clean-up)
     try:
         gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
         gmsh.option.setNumber("General.NumThreads", threads)
@@ -26,6 +30,20 @@ def gmsh_session(verbose: bool = False, threads: int = 1):
             yield gmsh
     finally:
         gmsh.finalize()
+        _restore_handlers(handlers)
+
+
+def _python_handlers() -> dict:
+    return {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore_handlers(handlers: dict) -> None:
+    """Re-install the Python signal handlers (main thread only; other threads cannot set them)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig, handler in handlers.items():
+        if handler is not None:
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager

@@ -83,6 +83,16 @@ def wall_grid(room, n_grid: int = 5):
     return np.concatenate(pos), np.array(names), np.array(normals), tangents
 
 
+PLACEMENT_BYTES_PER_CANDIDATE = 2000.0  # position, axis, wall, kind, template row and the work arrays per candidate
+
+
+def placement_bytes(network, n_sensors: int, n_grid: int, n_random: int) -> float:
+    """Bytes of candidates + greedy/swap + random layouts: every room's 6 walls x n_grid^2 points x 3 axes, and
+    (n x n) complex noise/Gram matrices per evaluation (n_random does not accumulate: one layout at a time)."""
+    n_cands = len(network.rooms) * 6 * n_grid**2 * 3
+    return PLACEMENT_BYTES_PER_CANDIDATE * n_cands + 64.0 * n_sensors**2 + 1e8
+
+
 def candidates(network, responses, freq_hz: float = 10.0, n_grid: int = 5, rooms=None,
                axes=("tangential-1", "tangential-2", "normal"), target: str = "total") -> Candidates:
     """Candidate set: every wall-grid point of each (box) room x each allowed axis kind, with its template row.

@@ -101,6 +101,9 @@ class Sensor:
 
 
 def _vector(value, field_name: str) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or any(isinstance(x, (bool, np.bool_, str, bytes)) for x in np.ravel(
+            np.asarray(value, dtype=object))):
+        raise SpecError(f"{field_name} must be 3 numbers (no booleans or strings); got {value!r}")
     try:
         v = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

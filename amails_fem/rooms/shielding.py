@@ -42,7 +42,22 @@ def concentric_shells_shielding(radii_m, stacks, freqs_hz, *, dim: int = 3) -> n
     """S(f) = H0 / H_inside (complex, (n_f,)) for concentric thin shells (spheres dim=3, cylinders dim=2).
 
     radii_m: shell radii (inner to outer); stacks: one WallStack (or Layer) per shell, its 2-port from
-    WallStack.chain_matrix. Exact for the thin-layer 2-port (t << R); |S| is the shielding factor.
+    WallStack.scaled_chain_matrix. Exact for the thin-layer 2-port (t << R); |S| is the shielding factor.
+    exp(concentric_shells_log_shielding(...)): inf only where |S| exceeds the float range (~1e308, hundreds of
+    skin depths in all); use the logarithm there.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp(concentric_shells_log_shielding(radii_m, stacks, freqs_hz, dim=dim))
+
+
+def concentric_shells_log_shielding(radii_m, stacks, freqs_hz, *, dim: int = 3) -> np.ndarray:
+    """ln S(f) (complex: ln|S| + i arg S, (n_f,)) of concentric thin shells, finite at any thickness/skin depth.
+
+    The dipole-mode system is solved for amplitudes scaled by exp(-S_j), S_j = sum over the shells outside
+    region j of s_k = gamma_k t_k (WallStack.scaled_chain_matrix: T_k = exp(s_k) M_k), which makes every
+    coefficient O(1); ln S = S_0 - ln(scaled inner amplitude). Where the plain chain matrices are finite this is
+    the same algebra (same result to rounding). Asymptotics: ln|S| = sum_k t_k / delta_k + O(ln f) once the
+    layers are many skin depths thick (exponential attenuation, 8.69 dB per skin depth).
     """
 
     radii = np.atleast_1d(np.asarray(radii_m, float))
@@ -60,10 +75,11 @@ def concentric_shells_shielding(radii_m, stacks, freqs_hz, *, dim: int = 3) -> n
     n = len(radii)
     q = 2 if dim == 3 else 1  # phi = (-alpha r + beta r^-q) cos(theta): the l = 1 (m = 1) dipole mode
     lap = 2.0 if dim == 3 else 1.0  # -Laplace-Beltrami eigenvalue of that mode times R^2
-    chains = [s.chain_matrix(f) for s in stacks]
+    chains = [s.scaled_chain_matrix(f) for s in stacks]  # (s_j, M_j): T_j = exp(s_j) M_j
+    log_scale = np.sum([c[0] for c in chains], axis=0)  # S_0 = sum_j s_j
     out = np.empty(len(f), complex)
     for i in range(len(f)):
-        # unknowns: alpha_0 (beta_0 = 0), (alpha_k, beta_k) k = 1..n-1, beta_n (alpha_n = H0 = 1)
+        # unknowns (scaled): alpha_0 (beta_0 = 0), (alpha_k, beta_k) k = 1..n-1, beta_n (alpha_n = H0 = 1)
         nu = 2 * n
         M = np.zeros((nu, nu), complex)
         rhs = np.zeros(nu, complex)
@@ -84,18 +100,20 @@ def concentric_shells_shielding(radii_m, stacks, freqs_hz, *, dim: int = 3) -> n
                     rhs[row] -= val  # alpha_n = H0 = 1
 
         for j, R in enumerate(radii):
-            a, b, d = chains[j][i, 0, 0], chains[j][i, 0, 1], chains[j][i, 1, 1]
-            kap = lap / (1j * w[i] * units.MU0_H_M * b * R**2)
+            s_j, Mj = chains[j][0][i], chains[j][1][i]
+            a, b, d = Mj[0, 0], Mj[0, 1], Mj[1, 1]  # the scaled entries: a = exp(-s_j) a_true, ...
+            kap = lap / (1j * w[i] * units.MU0_H_M * b * R**2)  # exp(s_j) kap_true
             fa, fb = 1.0, q * R ** (-(q + 1))  # flux/mu0 = alpha + q beta R^-(q+1)
             pa, pb = -R, R ** (-q)  # phi = -alpha R + beta R^-q
-            # inner side: flux_j = kap (p_{j+1} - a p_j)
+            # inner side: flux_j = kap (p_{j+1} - a p_j), divided by exp(-S_j)
             add(2 * j, j, fa + kap * a * pa, fb + kap * a * pb)
             add(2 * j, j + 1, -kap * pa, -kap * pb)
-            # outer side: flux_{j+1} = kap (d p_{j+1} - p_j)
+            # outer side: flux_{j+1} = kap (d p_{j+1} - p_j), divided by exp(-S_{j+1})
             add(2 * j + 1, j + 1, fa - kap * d * pa, fb - kap * d * pb)
-            add(2 * j + 1, j, kap * pa, kap * pb)
+            damp = np.exp(-2.0 * s_j)  # |.| <= 1: underflows to 0 for an opaque shell
+            add(2 * j + 1, j, damp * kap * pa, damp * kap * pb)
         x = np.linalg.solve(M, rhs)
-        out[i] = 1.0 / x[0]
+        out[i] = log_scale[i] - np.log(x[0])
     return out
 
 

@@ -224,7 +224,7 @@ def shell_coefficients(stack: WallStack, freqs_hz, subtract_air: bool = True) ->
     """
     f = check_freqs_hz(freqs_hz)
     w = 2 * np.pi * f
-    T = stack.chain_matrix(f)
+    log_scale, T = stack.scaled_chain_matrix(f)  # chain matrix exp(s) T: finite at any thickness/skin depth
     if subtract_air:
         A = np.broadcast_to(np.eye(2, dtype=complex), T.shape).copy()
         A[:, 1, 0] = 1j * w * units.MU0_H_M * 0.5 * stack.thickness_m  # air of thickness -t/2
@@ -233,8 +233,8 @@ def shell_coefficients(stack: WallStack, freqs_hz, subtract_air: bool = True) ->
         tau = -T[:, 1, 0] / (1j * w * units.MU0_H_M)  # -c / (i omega mu0), real and frequency independent
         return {"tau": float(np.real(tau[0]))}
     a, b, d = T[:, 0, 0], T[:, 0, 1], T[:, 1, 1]
-    kappa = 1.0 / (1j * w * units.MU0_H_M * b)
-    return {"g": np.stack([-kappa * a, kappa, -kappa * d], axis=1)}
+    kappa = 1.0 / (1j * w * units.MU0_H_M * b)  # exp(s) x the true kappa; kappa a and kappa d need no scale
+    return {"g": np.stack([-kappa * a, kappa * np.exp(-log_scale), -kappa * d], axis=1)}
 
 
 # -- mesh --------------------------------------------------------------------------------------------------------

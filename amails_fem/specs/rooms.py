@@ -31,7 +31,7 @@ class MeshOptions:
             require_positive(self.size_m, "mesh.size_m")
         if self.wall_size_m is not None:
             require_positive(self.wall_size_m, "mesh.wall_size_m")
-        if self.order not in (1, 2):
+        if isinstance(self.order, bool) or self.order not in (1, 2):
             raise SpecError(f"mesh.order must be 1 or 2; got {self.order!r}")
 
 

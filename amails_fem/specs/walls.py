@@ -87,7 +87,7 @@ class Layer:
         if not math.isfinite(sigma) or sigma < 0:
             raise SpecError(f"{where} sigma_s_m must be a finite number >= 0 (S/m); got {self.sigma_s_m!r}")
         object.__setattr__(self, "sigma_s_m", sigma)
-        mu = float(self.mu_r) if isinstance(self.mu_r, (int, float)) else self.mu_r
+        mu = float(self.mu_r) if isinstance(self.mu_r, (int, float)) and not isinstance(self.mu_r, bool) else self.mu_r
         if not isinstance(mu, float) or not math.isfinite(mu) or not (1.0 <= mu <= 1e7):
             raise SpecError(f"{where} mu_r must be a finite number in [1, 1e7]; got {self.mu_r!r}")
         object.__setattr__(self, "mu_r", mu)
@@ -97,22 +97,37 @@ class Layer:
         return self.sigma_s_m == 0.0 and self.mu_r == 1.0
 
     def chain_matrix(self, freqs_hz) -> np.ndarray:
-        """(n_f, 2, 2) complex T with [H_t; E_t x n](out) = T [H_t; E_t x n](in) (see module docstring)."""
+        """(n_f, 2, 2) complex T with [H_t; E_t x n](out) = T [H_t; E_t x n](in) (see module docstring).
+        Overflows (inf) beyond ~700 skin depths: use scaled_chain_matrix there."""
+        log_scale, m = self.scaled_chain_matrix(freqs_hz)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.exp(log_scale)[:, None, None] * m
+
+    def scaled_chain_matrix(self, freqs_hz) -> tuple[np.ndarray, np.ndarray]:
+        """T = exp(s) M with s = gamma t (Re s = t / delta >= 0) and M finite at any thickness/skin-depth ratio:
+
+            M = [[(1 + q)/2, sigma t (1 - q)/(2 gamma t)], [-i omega mu t (1 - q)/(2 gamma t), (1 + q)/2]],
+            q = exp(-2 gamma t),
+
+        i.e. cosh and sinh with exp(gamma t) factored out (an insulating layer: s = 0, M = T). Returns (s (n_f,)
+        complex, M (n_f, 2, 2) complex)."""
         w = 2 * np.pi * check_freqs_hz(freqs_hz)
         mu = units.MU0_H_M * self.mu_r
         t = self.thickness_m
-        T = np.empty((w.size, 2, 2), complex)
+        M = np.empty((w.size, 2, 2), complex)
         if self.sigma_s_m == 0.0:  # insulating: no current, the layer only stores flux mu t H_t
-            T[:, 0, 0] = T[:, 1, 1] = 1.0
-            T[:, 0, 1] = 0.0
-            T[:, 1, 0] = -1j * w * mu * t
-            return T
+            M[:, 0, 0] = M[:, 1, 1] = 1.0
+            M[:, 0, 1] = 0.0
+            M[:, 1, 0] = -1j * w * mu * t
+            return np.zeros(w.size, complex), M
         g = np.sqrt(-1j * w * mu * self.sigma_s_m)  # (1 - i)/delta, Re > 0
         gt = g * t
-        T[:, 0, 0] = T[:, 1, 1] = np.cosh(gt)
-        T[:, 0, 1] = self.sigma_s_m * _sinhc(gt) * t  # (sigma/gamma) sinh(gamma t), stable as gamma t -> 0
-        T[:, 1, 0] = -1j * w * mu * t * _sinhc(gt)  # (gamma/sigma) sinh(gamma t)
-        return T
+        q = np.exp(-2.0 * gt)  # |q| = exp(-2 t / delta) <= 1: underflows to 0 for thick layers, never overflows
+        half_sinhc = _scaled_sinhc(gt)  # (1 - q) / (2 gamma t), accurate as gamma t -> 0
+        M[:, 0, 0] = M[:, 1, 1] = 0.5 * (1.0 + q)
+        M[:, 0, 1] = self.sigma_s_m * t * half_sinhc  # (sigma/gamma) sinh(gamma t) exp(-gamma t)
+        M[:, 1, 0] = -1j * w * mu * t * half_sinhc  # (gamma/sigma) sinh(gamma t) exp(-gamma t)
+        return gt, M
 
 
 def _sinhc(z):
@@ -122,6 +137,17 @@ def _sinhc(z):
     big = np.abs(z) > 1e-4
     out[big] = np.sinh(z[big]) / z[big]
     out[~big] = 1 + z[~big] ** 2 / 6
+    return out
+
+
+def _scaled_sinhc(z):
+    """exp(-z) sinh(z)/z = (1 - exp(-2z))/(2z) for Re z >= 0: never overflows (sinh(z)/z where Re z < 20, where
+    both forms are accurate; the exponential form beyond, where sinh would overflow from Re z ~ 710)."""
+    z = np.asarray(z, complex)
+    out = np.empty_like(z)
+    thick = z.real >= 20.0
+    out[~thick] = np.exp(-z[~thick]) * _sinhc(z[~thick])
+    out[thick] = 0.5 * (1.0 - np.exp(-2.0 * z[thick])) / z[thick]
     return out
 
 
@@ -177,12 +203,23 @@ class WallStack:
         return float(sum(layer.thickness_m for layer in self.layers))
 
     def chain_matrix(self, freqs_hz) -> np.ndarray:
-        """(n_f, 2, 2) product T_N ... T_1 (room side first)."""
+        """(n_f, 2, 2) product T_N ... T_1 (room side first). Overflows (inf) beyond ~700 skin depths in all:
+        scaled_chain_matrix is finite at any frequency."""
+        log_scale, m = self.scaled_chain_matrix(freqs_hz)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.exp(log_scale)[:, None, None] * m
+
+    def scaled_chain_matrix(self, freqs_hz) -> tuple[np.ndarray, np.ndarray]:
+        """The stack's chain matrix as exp(s) M, s = sum of the layers' gamma t (Re s = sum t / delta), M = M_N ...
+        M_1 finite (Layer.scaled_chain_matrix). Returns (s (n_f,) complex, M (n_f, 2, 2))."""
         f = check_freqs_hz(freqs_hz)
-        T = np.broadcast_to(np.eye(2, dtype=complex), (f.size, 2, 2)).copy()
+        M = np.broadcast_to(np.eye(2, dtype=complex), (f.size, 2, 2)).copy()
+        s = np.zeros(f.size, complex)
         for layer in self.layers:
-            T = layer.chain_matrix(f) @ T
-        return T
+            s_k, m_k = layer.scaled_chain_matrix(f)
+            s = s + s_k
+            M = m_k @ M
+        return s, M
 
     def require_conducting(self, what: str = "a conducting-wall model") -> None:
         if not self.conducting:
@@ -192,8 +229,8 @@ class WallStack:
     def surface_impedance_ohm(self, freqs_hz) -> np.ndarray:
         """Z_s(f) = a/b (ohm, complex) of the stack with no field beyond it (transmission-line recursion)."""
         self.require_conducting("its surface impedance")
-        T = self.chain_matrix(freqs_hz)
-        return T[:, 0, 0] / T[:, 0, 1]
+        _, M = self.scaled_chain_matrix(freqs_hz)  # the scale exp(s) cancels: finite at any thickness
+        return M[:, 0, 0] / M[:, 0, 1]
 
     def impedance_length_m(self, freqs_hz) -> np.ndarray:
         """l(f) = Z_s / (-i omega mu0) in metres (complex; Re l, Im l >= 0 for passive walls)."""

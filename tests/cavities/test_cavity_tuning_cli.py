@@ -60,7 +60,7 @@ def test_cavity_command_writes_tables_vtu_png(tmp_path, capsys):
     from amails_fem.io.vtu import read_field_json, read_vtu
 
     out = tmp_path / "cyl"
-    assert main(["cavity", str(ROOT / "geometries/cavity_cylinder.toml"), "--modes", "3", "--out", str(out)]) == 0
+    assert main(["cavity", str(ROOT / "geometries/cavity_cylinder.toml"), "--n-modes", "3", "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "cross-section solver" in err and "TM010" in err
     data = json.loads((out / "modes.json").read_text())
@@ -80,7 +80,7 @@ def test_cavity_command_writes_tables_vtu_png(tmp_path, capsys):
 def test_tune_command_and_bad_spec(tmp_path, capsys, fresh_cache):
     out = tmp_path / "tune"
     rc = main(["tune", str(ROOT / "geometries/cavity_admx_like.toml"), "--rod", "0", "--from-m", "0.07",
-               "--to-m", "0.05", "--steps", "3", "--scheduler", "sync", "--quiet", "--out", str(out), "--reach",
+               "--to-m", "0.05", "--n-steps", "3", "--scheduler", "sync", "--quiet", "--out", str(out), "--reach",
                "--t-sys-k", "0.5", "--time-s", "3600"])
     assert rc == 0 and capsys.readouterr().err == ""
     d = json.loads((out / "tuning.json").read_text())
@@ -92,7 +92,7 @@ def test_tune_command_and_bad_spec(tmp_path, capsys, fresh_cache):
     assert (out / "reach.png").stat().st_size > 10_000
     assert main(["tune", str(ROOT / "geometries/cavity_admx_like.toml"), "--from-m", "0.07", "--to-m", "0.05",
                  "--reach", "--t-sys-k", "-1", "--out", str(tmp_path / "y")]) == 2
-    assert "--t-sys-k must be" in capsys.readouterr().err
+    assert "--t-sys-k: must be" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
     bad.write_text("[cavity]\nshape='cylinder'\nradius_m=0.1\nheight_m=0.3\n"
                    "[[cavity.rods]]\nradius_m=0.05\nposition_m=0.06\n")

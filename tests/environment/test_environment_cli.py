@@ -14,7 +14,7 @@ SPEC = str(data_path("amails_room_mumetal.toml"))
 
 def test_environment_command_writes_labelled_outputs(tmp_path, capsys):
     out = tmp_path / "env"
-    rc = main(["environment", SPEC, "--fmin", "1", "--fmax", "100", "--n-freq", "8", "--mesh-size", "0.5",
+    rc = main(["environment", SPEC, "--fmin-hz", "1", "--fmax-hz", "100", "--n-freq", "8", "--mesh-size-m", "0.5",
                "--out", str(out), "--quiet"])
     assert rc == 0 and capsys.readouterr().err == ""
     summary = json.loads((out / "environment.json").read_text())
@@ -32,7 +32,7 @@ def test_environment_command_writes_labelled_outputs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, field", [
-    (["--fmin", "0"], "--fmin"),
+    (["--fmin-hz", "0"], "--fmin-hz"),
     (["--room", "mars"], "--room must be one of"),
     (["--n-freq", "1"], "--n-freq"),
     (["--measured-shielding", "nope.csv"], "measured shielding file not found"),

@@ -322,8 +322,8 @@ def test_cli_walls_writes_json_and_figures(tmp_path):
                     'wall_size_m = 0.25\n[walls]\n[[walls.layers]]\nmaterial = "mu_metal"\nthickness_m = 1.5e-3\n'
                     'gap_m = 0.1\n[[walls.layers]]\nmaterial = "mu_metal"\nthickness_m = 1.5e-3\n')
     out = tmp_path / "out"
-    rc = main(["walls", str(spec), "--n-freq", "6", "--out", str(out), "--quiet", "--shell-mesh-size", "0.8",
-               "--points", "0.95,0,0;0.95,0.95,0"])
+    rc = main(["walls", str(spec), "--n-freq", "6", "--out", str(out), "--quiet", "--shell-mesh-size-m", "0.8",
+               "--points-m", "0.95,0,0;0.95,0.95,0"])
     assert rc == 0
     data = json.loads((out / "walls.json").read_text())
     assert data["frequencies_hz"]["n"] == 6 and sorted(data["sensors"]) == ["P0", "P1"]
@@ -331,5 +331,5 @@ def test_cli_walls_writes_json_and_figures(tmp_path):
     for name in ("signal_vs_frequency.png", "shielding_factor.png", "wall_maps.png"):
         assert (out / name).stat().st_size > 1000
     assert not list(out.glob(".*part*"))  # atomic writes leave no temporary files
-    assert main(["walls", str(spec), "--fmin", "10", "--fmax", "5", "--out", str(out)]) == 2
-    assert main(["walls", str(spec), "--points", "3,0,0", "--out", str(out)]) == 2
+    assert main(["walls", str(spec), "--fmin-hz", "10", "--fmax-hz", "5", "--out", str(out)]) == 2
+    assert main(["walls", str(spec), "--points-m", "3,0,0", "--out", str(out)]) == 2

@@ -65,7 +65,7 @@ def test_missing_file(tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"mesh_size_m": -0.1}, "mesh.size_m"),
-    ({"mesh_size_m": 0.001}, "would give"),
+    ({"mesh_size_m": 0.001}, "would need"),
     ({"mesh_size_m": 50.0}, "at most the room's largest dimension"),
     ({"mesh_size_m": 0.2, "wall_size_m": 0.5}, "must not exceed"),
     ({"order": 3}, "order must be one of 1, 2"),
@@ -112,5 +112,5 @@ def test_cli_bad_spec_is_one_line_error(tmp_path, capsys, no_meshing):
 
 def test_cli_bad_standoff_before_meshing(tmp_path, capsys, no_meshing):
     spec = write(tmp_path, "[room]\nshape = 'box'\nlx_m = 1\nly_m = 1\nlz_m = 1\n")
-    assert main(["room", str(spec), "--standoff", "0.6", "--out", str(tmp_path / "o")]) == 2
+    assert main(["room", str(spec), "--standoff-m", "0.6", "--out", str(tmp_path / "o")]) == 2
     assert "standoff_m must be in" in capsys.readouterr().err
