@@ -57,7 +57,7 @@ def test_room_refine_writes_the_convergence_block(tmp_path):
     assert (out / "convergence.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("argv, message", [(["--refine", "5"], "--refine must be an integer in [2, 4]"),
+@pytest.mark.parametrize("argv, message", [(["--refine", "5"], "--refine: must be an integer in [2, 4]"),
                                            (["--refine", "3", "--refine-ratio", "1"], "--refine-ratio must be")])
 def test_room_refine_bad_input(argv, message, tmp_path, capsys):
     spec = tmp_path / "sphere.toml"
