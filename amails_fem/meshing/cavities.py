@@ -109,12 +109,25 @@ def cell_materials(spec, mapping, dim: int):
     return spec.materials_at(c[0], c[1], z)
 
 
-def _mesh_options(gmsh, size_m: float, order: int) -> None:
+def check_wall_elements(wall_elements_per_turn):
+    """None (the default sizing) or an integer in [8, 1000]: elements per full turn along curved walls."""
+    n = wall_elements_per_turn
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 8 <= n <= 1000:
+        raise SpecError(f"wall_elements_per_turn must be None or an integer in [8, 1000]; got {n!r}")
+    return int(n)
+
+
+def _mesh_options(gmsh, size_m: float, order: int, wall_elements_per_turn: int | None = None) -> None:
+    """gmsh sizing: size_m everywhere, 10 elements per turn on curved walls extended into the volume; with
+    wall_elements_per_turn, that many on curved walls and size_m inside (the wall sizes are not extended:
+    the quadratic-geometry error lives at the wall, docs/performance.md sec. 10)."""
     gmsh.model.mesh.setSize(gmsh.model.getEntities(0), size_m)  # else gmsh caps sizes at ~1/10 of the box
     gmsh.option.setNumber("Mesh.MeshSizeMax", size_m)
     gmsh.option.setNumber("Mesh.MeshSizeMin", size_m / 20)
-    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 10)
-    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 1)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", wall_elements_per_turn or 10)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0 if wall_elements_per_turn else 1)
     gmsh.option.setNumber("Mesh.ElementOrder", order)
     gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)  # edge nodes on the true (curved) geometry
     gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)  # untangle curved elements (positive Jacobians)
@@ -154,28 +167,31 @@ def _order_edge_nodes(gmsh, t: np.ndarray, etype: int, edges) -> np.ndarray:
     return out
 
 
-def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2,
+                       wall_elements_per_turn: int | None = None):
     """Triangular mesh of the cross-section: skfem MeshTri2 (curved, order 2) or MeshTri1 (order 1); metres."""
-    return _simplex_mesh(spec, 2, size_m, order)
+    return _simplex_mesh(spec, 2, size_m, order, wall_elements_per_turn)
 
 
-def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2,
+                wall_elements_per_turn: int | None = None):
     """Tetrahedral mesh of the cavity: skfem MeshTet2 (curved tet10, order 2) or MeshTet1 (order 1); metres."""
-    return _simplex_mesh(spec, 3, size_m, order)
+    return _simplex_mesh(spec, 3, size_m, order, wall_elements_per_turn)
 
 
 _EDGES = {2: [(0, 1), (1, 2), (0, 2)], 3: [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)]}
 _GMSH_QUADRATIC_TYPE = {2: 9, 3: 11}  # 6-node triangle, 10-node tetrahedron
 
 
-def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int):
+def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int, wall_elements_per_turn=None):
     """Mesh the cross-section (dim 2) or the volume (dim 3) with gmsh; curved second-order nodes when order 2."""
     size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, dim), "mesh size_m")
     if size_m > spec.extent_m:
         raise SpecError(f"mesh size_m must be at most the cavity extent {spec.extent_m:g} m; got {size_m:g}")
+    wall_n = check_wall_elements(wall_elements_per_turn)
     with gmsh_session() as gmsh:
         (add_cross_section if dim == 2 else add_volume)(spec)
-        _mesh_options(gmsh, size_m, order)
+        _mesh_options(gmsh, size_m, order, wall_n)
         gmsh.model.mesh.generate(dim)
         p, t = _elements(gmsh, dim, order)
         if order == 2:
