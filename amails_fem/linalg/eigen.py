@@ -3,7 +3,8 @@
 SuperLU without pivoting (SymmetricMode) on a METIS nested-dissection ordering (pymetis; G. Karypis & V. Kumar,
 SIAM J. Sci. Comput. 20, 359 (1998)) factors the shifted cavity matrices with 30 % less fill than the minimum-degree
 ordering of A^T + A: 1.8x faster to factor and 2.2x faster per solve at 33k degree-2 Nedelec DOFs, which was
-itself 5.6x faster than eigsh's default LU (docs/performance.md sec. 10).
+itself 5.6x faster than eigsh's default LU (docs/performance.md sec. 10). Below 20k unknowns the two tie and the
+minimum degree is kept.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import scipy.sparse.linalg as spla
 
 from amails_fem.errors import SpecError
 
-ORDERINGS = ("metis", "mmd")
+ORDERINGS = ("auto", "metis", "mmd")
+DEFAULT_ORDERING = "auto"  # benchmarks/cavity_modes.py --levers switches it to compare
+METIS_FROM_N = 20000  # below this the two orderings tie (10k DOFs: 0.44 vs 0.43 s) and MMD solves faster
 
 
 def nested_dissection(A) -> np.ndarray:
@@ -47,18 +50,22 @@ class _PermutedLU:
         return self.lu.solve(np.asarray(b)[self.perm])[self.inv]
 
 
-def splu_symmetric(A, ordering: str = "metis"):
-    """Sparse LU (object with .solve) of a symmetric matrix without pivoting: METIS nested dissection (default)
-    or SuperLU's minimum degree of A^T + A ("mmd"); pivoting on with MMD was pathological (docs/performance.md)."""
+def splu_symmetric(A, ordering: str | None = None):
+    """Sparse LU (object with .solve) of a symmetric matrix without pivoting: METIS nested dissection ("metis")
+    or SuperLU's minimum degree of A^T + A ("mmd"); "auto" (default) takes METIS from METIS_FROM_N unknowns on.
+    Pivoting on with MMD was pathological (docs/performance.md sec. 10)."""
+    ordering = DEFAULT_ORDERING if ordering is None else ordering
+    if ordering not in ORDERINGS:
+        raise SpecError(f"ordering must be one of {ORDERINGS}; got {ordering!r}")
+    if ordering == "auto":
+        ordering = "metis" if A.shape[0] >= METIS_FROM_N else "mmd"
     if ordering == "mmd" or A.shape[0] < 3:
         return spla.splu(sp.csc_matrix(A), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                          options=dict(SymmetricMode=True))
-    if ordering != "metis":
-        raise SpecError(f"ordering must be one of {ORDERINGS}; got {ordering!r}")
     return _PermutedLU(A, nested_dissection(A))
 
 
-def shift_invert_eigsh(A, M, k: int, sigma: float, tol: float = 1e-10, project=None, ordering: str = "metis"):
+def shift_invert_eigsh(A, M, k: int, sigma: float, tol: float = 1e-10, project=None, ordering: str | None = None):
     """k eigenpairs of A x = lam M x nearest ``sigma`` (A, M symmetric), sorted by lam; M-normalised vectors.
 
     ``project`` (optional) is applied after every solve with A - sigma M: an M-orthogonal projector that keeps
