@@ -15,7 +15,9 @@ which this module solves by P2 finite elements on graded 1D meshes for two geome
 * planar: E = E_y(x) y_hat, B = B_z(x) z_hat, j_m = j_m z_hat; a vacuum gap |x| < g (symmetry: E_y(0) = 0), layers
   outside it, the tangential field B_far prescribed at the outer face (mu0 H_z continuous);
 * sphere: E = f(r) sin(theta) phi_hat (the l = 1 mode of a uniform field along z), j_m = j_m z_hat; a vacuum interior
-  r < a, concentric shells, and an exact condition for the exterior quasi-static field B_far z_hat + dipole.
+  r < a, concentric shells, and an exact condition for the exterior quasi-static field B_far z_hat + dipole;
+* cylinder: an infinitely long shield with the field along its axis (the LC-circuit geometry of Dai, Li & Zhang
+  (2025) with the dark photon along the axis): E = E_phi(rho) phi_hat, B = B_z(rho) z_hat, B_far at the outer face.
 
 j_m enters the weak form as given (-int mu_r^-1 j_m . curl v), never eliminated by hand. The drive is the uniform
 applied field b_applied_t (from sources far away) and/or the magnetic current, written as its free-space field
@@ -38,7 +40,7 @@ from amails_fem.errors import SpecError
 from amails_fem.units import C_M_S, MU0_H_M
 from amails_fem.validate import require_option, require_positive
 
-GEOMETRIES = ("planar", "sphere")
+GEOMETRIES = ("planar", "sphere", "cylinder")
 _GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(5)
 _GAUSS_X = 0.5 * (_GAUSS_X + 1.0)
 _GAUSS_W = 0.5 * _GAUSS_W
@@ -148,13 +150,16 @@ class LayeredSolution:
         return self._values(x)[2]
 
     def b_field_t(self, x):
-        """Planar: B_z(x) = (E' + j_m)/(i w). Sphere: (b_r, b_theta) = ((2f/r + j_m), (f/r + f' + j_m)) / (i w)."""
+        """Planar: B_z(x) = (E' + j_m)/(i w). Sphere: (b_r, b_theta) = ((2f/r + j_m), (f/r + f' + j_m)) / (i w).
+        Cylinder: B_z(rho) = (E/rho + E' + j_m)/(i w)."""
         x, _, f, df = self._values(x)
         j = 1j * self.omega * self.b_m_t
         if self.geometry == "planar":
             return (df + j) / (1j * self.omega)
         r = np.where(x > 0, x, 1.0)
         f_over_r = np.where(x > 0, f / r, df)  # f ~ alpha r at the centre
+        if self.geometry == "cylinder":
+            return (f_over_r + df + j) / (1j * self.omega)
         return (2 * f_over_r + j) / (1j * self.omega), (f_over_r + df + j) / (1j * self.omega)
 
     def current_a_m2(self, x) -> np.ndarray:
@@ -168,7 +173,7 @@ class LayeredSolution:
     def b_centre_t(self) -> complex:
         """The field at x = 0 (planar) or r = 0 (sphere), along the drive."""
         b = self.b_field_t(0.0)
-        return complex((b if self.geometry == "planar" else b[1])[0])
+        return complex((b[1] if self.geometry == "sphere" else b)[0])
 
 
 def _shape(xi):
@@ -205,7 +210,7 @@ def solve_layered(layers, *, inner_m: float, freq_hz: float, b_applied_t: comple
     """Solve the full-wave 1D problem (module docstring) with P2 elements; returns a LayeredSolution.
 
     layers: ShieldLayer sequence from the inside out; inner_m: the vacuum half-gap (planar) or interior radius
-    (sphere); b_applied_t: uniform applied field (T) far away; b_m_t: the magnetic current as B_m = j_m/(i w) (T).
+    (sphere, cylinder); b_applied_t: uniform applied field (T) far away; b_m_t: the magnetic current as B_m = j_m/(i w) (T).
     Each conducting layer is meshed from elements of decay_length / elements_per_decay at its faces, graded with
     the depth (_graded_nodes) up to a tenth of its thickness; `refine` divides every element size.
     """
@@ -249,6 +254,12 @@ def solve_layered(layers, *, inner_m: float, freq_hz: float, b_applied_t: comple
         me = np.einsum("eq,iq,jq->eij", wq, n, n)
         ae = ke - q[:, None, None] * me
         fe = -(nu * j)[:, None] * np.einsum("eq,eiq->ei", wq, dnx)
+    elif geometry == "cylinder":  # int nu ((rho E)'/rho + j) (rho v)' - q E v rho
+        drn = nn + r[:, None, :] * dnx  # (rho N)'
+        ke = np.einsum("eq,eq,eiq,ejq->eij", wq, 1.0 / r, drn, drn) * nu[:, None, None]
+        me = np.einsum("eq,eq,iq,jq->eij", wq, r, n, n)
+        ae = ke - q[:, None, None] * me
+        fe = -(nu * j)[:, None] * np.einsum("eq,eiq->ei", wq, drn)
     else:
         drn = nn + r[:, None, :] * dnx  # (r N)'
         ke = (np.einsum("eq,iq,jq->eij", wq, n, n) * 2.0 + np.einsum("eq,eiq,ejq->eij", wq, drn, drn)) * nu[:, None, None]
@@ -264,6 +275,8 @@ def solve_layered(layers, *, inner_m: float, freq_hz: float, b_applied_t: comple
     big_r = xs[-1]
     if geometry == "planar":
         rhs[-1] += 1j * w * b_far  # i w mu0 H_z at the outer face, vacuum outside
+    elif geometry == "cylinder":
+        rhs[-1] += big_r * 1j * w * b_far  # rho i w mu0 H_z at the outer face (uniform axial field outside)
     else:  # exterior B_far z + dipole: h = (3 i w B_far - (2 f/R + j))/2 (quasi-static exterior)
         a = a + sp.csr_matrix(([big_r], ([len(nodes) - 1], [len(nodes) - 1])), shape=a.shape)
         rhs[-1] += big_r**2 * (3j * w * b_far - j) / 2.0

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from scipy.integrate import quad
+import scipy.special
 from scipy.special import j1, jn_zeros, jnp_zeros
 
 from amails_fem import units
@@ -209,5 +210,60 @@ def layered_sphere_exact(layers, *, inner_m, freq_hz, b_applied_t=0.0, b_m_t=0.0
                 m[row_f, 1 + 2 * i + c] -= fv
                 m[row_h, 1 + 2 * i + c] -= nu * hv
             rhs[row_h] += nu * j
+    x = np.linalg.solve(m, rhs)
+    return (2 * x[0] + j) / (1j * w)
+
+
+def layered_cylinder_exact(layers, *, inner_m, freq_hz, b_applied_t=0.0, b_m_t=0.0):
+    """Exact axis field B_z(0) for rooms.london's infinitely long cylinder in an axial field.
+
+    E = E_phi(rho): interior alpha rho; shell a I1(gamma rho) + b K1(gamma rho) (scaled by e^{-Re gamma rho_out},
+    e^{gamma rho_in}; vacuum shells a rho + b / rho); E and h = mu_r^-1 (E/rho + E' + j_m) continuous, with
+    (rho I1)'/rho = gamma I0 and (rho K1)'/rho = -gamma K0; h = i w B_far at the outer face. Returns
+    (i w)^-1 (2 alpha + j_m).
+    """
+    w = 2 * math.pi * freq_hz
+    j = 1j * w * complex(b_m_t)
+    b_far = complex(b_applied_t) + complex(b_m_t)
+    faces = np.cumsum([float(inner_m)] + [layer.thickness_m for layer in layers])
+    n = len(layers)
+    size = 2 * n + 1  # alpha, (a_k, b_k)
+
+    def basis(k, r):
+        gam, _ = _layer_gamma(layers[k], freq_hz)
+        if layers[k].sigma_s_m == 0 and layers[k].lambda_l_m is None:
+            return [(r, 2.0), (1.0 / r, 0.0)]
+        z = gam * r
+        si = np.exp(z.real - (gam * faces[k + 1]).real)  # I_n e^{-Re gamma rho_out}; ive = iv e^{-|Re z|}
+        sk = np.exp(-z + gam * faces[k])
+        i1, i0 = scipy.special.ive(1, z) * si, scipy.special.ive(0, z) * si
+        k1, k0 = scipy.special.kve(1, z) * sk, scipy.special.kve(0, z) * sk
+        return [(i1, gam * i0), (k1, -gam * k0)]
+
+    m = np.zeros((size, size), complex)
+    rhs = np.zeros(size, complex)
+    # rows: (E, h) continuity at the n - 1 inner faces and the first face (2 n rows), h = i w B_far at the last
+    row = 0
+    for i, r in enumerate(faces[:-1]):
+        if i == 0:
+            m[row, 0] += r
+            m[row + 1, 0] += 2.0
+            rhs[row + 1] -= j
+        else:
+            nu = 1.0 / layers[i - 1].mu_r
+            for c, (fv, hv) in enumerate(basis(i - 1, r)):
+                m[row, 1 + 2 * (i - 1) + c] += fv
+                m[row + 1, 1 + 2 * (i - 1) + c] += nu * hv
+            rhs[row + 1] -= nu * j
+        nu = 1.0 / layers[i].mu_r
+        for c, (fv, hv) in enumerate(basis(i, r)):
+            m[row, 1 + 2 * i + c] -= fv
+            m[row + 1, 1 + 2 * i + c] -= nu * hv
+        rhs[row + 1] += nu * j
+        row += 2
+    nu = 1.0 / layers[-1].mu_r
+    for c, (_, hv) in enumerate(basis(n - 1, faces[-1])):
+        m[row, 1 + 2 * (n - 1) + c] += nu * hv
+    rhs[row] = 1j * w * b_far - nu * j
     x = np.linalg.solve(m, rhs)
     return (2 * x[0] + j) / (1j * w)

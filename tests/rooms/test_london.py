@@ -14,6 +14,7 @@ from amails_fem.errors import SpecError
 from amails_fem.rooms.london import ShieldLayer, interior_field_ratio, london_layer, solve_layered, vacuum_gap
 from amails_fem.specs.walls import copper, thick_slab_impedance_ohm
 from amails_fem.testing.analytic import (
+    layered_cylinder_exact,
     layered_planar_exact,
     layered_sphere_exact,
     thick_shell_static_transfer,
@@ -88,13 +89,13 @@ LAYER_SETS = {
 }
 
 
-@pytest.mark.parametrize("geometry", ["planar", "sphere"])
+@pytest.mark.parametrize("geometry", ["planar", "sphere", "cylinder"])
 @pytest.mark.parametrize("name", list(LAYER_SETS))
 def test_magnetic_current_field_is_not_screened_by_any_non_permeable_conductor(name, geometry):
     layers = LAYER_SETS[name]
     s = solve_layered(layers, inner_m=0.02, freq_hz=F_HZ, b_m_t=1.0, geometry=geometry)
     b = s.b_field_t(s.nodes_m)
-    b = [b] if geometry == "planar" else list(b)
+    b = list(b) if geometry == "sphere" else [b]
     for comp in b:
         assert np.max(np.abs(comp - 1.0)) < 1e-12  # B = B_m everywhere: inside the room, the wall, outside
     # E (and with it every current, J = sigma_c E) vanishes to round-off of its natural scale w |B_m| L (Faraday)
@@ -151,3 +152,44 @@ def test_bad_layers_are_refused():
         solve_layered([london_layer(1e-3, 1e-7)], inner_m=0.1, freq_hz=1.0, geometry="cube")
     with pytest.raises(SpecError, match="layers"):
         solve_layered([], inner_m=0.1, freq_hz=1.0)
+
+
+def test_long_cylinder_in_an_axial_field_the_lc_circuit_geometry():
+    a = 0.01
+    cases = {"London": [london_layer(5e-4, 1e-4)], "copper": [ShieldLayer(2e-3, sigma_s_m=5.8e7)],
+             "mu-metal": [ShieldLayer(1e-3, mu_r=100.0)]}
+    for name, layers in cases.items():
+        for kw in ({"b_applied_t": 1.0}, {"b_m_t": 1.0}):
+            fe = solve_layered(layers, inner_m=a, freq_hz=F_HZ, geometry="cylinder", **kw).b_centre_t
+            assert abs(fe / layered_cylinder_exact(layers, inner_m=a, freq_hz=F_HZ, **kw) - 1) < 1e-6, name
+    # an infinitely long permeable tube does not screen an axial field (H_z is continuous): neither drive
+    for drive in ("applied", "magnetic"):
+        ratio = interior_field_ratio(cases["mu-metal"], inner_m=a, freq_hz=1.0, drive=drive, geometry="cylinder")
+        assert abs(ratio - 1) < 1e-9
+    # thin copper tube (t << delta, t << R): T = 1 / (1 - i w mu0 sigma t R / 2) (axial field); t/R, t/delta: 1 %
+    w = 2 * np.pi * F_HZ
+    t_thin = 1.0 / (1.0 - 1j * w * MU0_H_M * 5.8e7 * 1e-5 * 0.1 / 2)
+    fe = interior_field_ratio([ShieldLayer(1e-5, sigma_s_m=5.8e7)], inner_m=0.1, freq_hz=F_HZ, drive="applied",
+                              geometry="cylinder")
+    assert abs(fe / t_thin - 1) < 1e-2
+
+
+def test_superconducting_tube_conserves_the_flux_of_b_m_around_a_permeable_core():
+    """Deep in a thick superconductor E = 0, so on a circle there oint E . dl = i w int (B - B_m) . dS = 0: the flux
+    it encloses equals B_m times its area, however a permeable layer inside redistributes it. (On the inner face
+    itself E = i w lambda (B - B_m), the impedance wall: a 2 lambda / rho deficit.)"""
+    a, lam = 0.01, 1e-5
+    layers = [ShieldLayer(1e-3, mu_r=100.0), vacuum_gap(1e-3), london_layer(40 * lam, lam)]
+    s = solve_layered(layers, inner_m=a, freq_hz=1.0, b_m_t=1.0, geometry="cylinder")
+    r_sc = a + 2e-3 + 20 * lam  # 20 lambda into the superconductor: E ~ e^{-20}
+    xg, wg = np.polynomial.legendre.leggauss(5)
+    flux = 0.0
+    for lo, hi in zip([0.0, a, a + 1e-3, a + 2e-3], [a, a + 1e-3, a + 2e-3, r_sc]):  # B_z jumps at mu faces
+        edges = np.linspace(lo, hi, 401)
+        mid, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * np.diff(edges)
+        rho = (mid[:, None] + half[:, None] * xg[None, :]).ravel()
+        flux += np.sum(np.real(s.b_field_t(rho)) * 2 * np.pi * rho * (half[:, None] * wg[None, :]).ravel())
+    assert abs(flux / (np.pi * r_sc**2) - 1) < 1e-6
+    assert abs(s.b_centre_t) < 0.1  # the core's flux is taken from the bore
+    exact = layered_cylinder_exact(layers, inner_m=a, freq_hz=1.0, b_m_t=1.0)
+    assert abs(s.b_centre_t / exact - 1) < 1e-6
