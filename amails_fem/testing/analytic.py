@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.integrate import quad
 import scipy.special
+from scipy.integrate import quad
 from scipy.special import j1, jn_zeros, jnp_zeros
 
 from amails_fem import units
