@@ -66,6 +66,12 @@ class MagneticResponse:
     shielding_centre: float  # |B_m| / |B(centre)| for a field along z
     model: str
 
+    @property
+    def inductive_ratio(self) -> np.ndarray:
+        """(B - B_m)/B_m (N, 3, 3): what an inductive pickup responds to, since oint E . dl = i w int (B - B_m) . dS
+        (docs/physics.md sec. 2.7). Zero without permeable walls; about -(1 - 1/S) deep inside a permeable shield."""
+        return self.ratio - np.eye(3)[None]
+
 
 def room_magnetic_response(room_spec, stack, points_m, *, size_m=None, quiet=True) -> MagneticResponse:
     """Magnetic-current response of a box room with its wall stack: nested thin permeable shells, one per metal layer.
