@@ -3,7 +3,9 @@
 Rooms: the infinite square duct's wall-centre field (Fourier series), the ellipsoid's exact potential psi = kappa x y
 (J along z), static and thin-shell shielding factors; shells: Jackson's thick permeable sphere, the thin eddy-current
 sphere; cavities: TM010 and TE101 form factors and Q (docs/physics.md secs. 2-3), and the published half-cylinder
-G_B closed form of Dai, Li & Zhang (2025) that the toolkit shows not to belong to any mode of the D shape.
+G_B closed form of Dai, Li & Zhang (2025) that the toolkit shows not to belong to any mode of the D shape;
+layered London / metal / permeable walls with the magnetic current (planar transfer matrix, spherical i1/k1 and
+cylindrical I1/K1 shells; docs/physics.md sec. 2.7).
 """
 
 from __future__ import annotations
