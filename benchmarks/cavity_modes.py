@@ -70,7 +70,7 @@ def tuning(workers):
 LEVERS = [  # (solver, order, h (m), wall elements per turn, ordering)
     ("3d", 2, 0.03, None, "mmd"), ("3d", 2, 0.03, None, "metis"),
     ("3d", 2, 0.02, None, "mmd"), ("3d", 2, 0.02, None, "metis"),
-    ("3d", 2, 0.04, 32, "metis"), ("3d", 2, 0.035, 32, "metis"),
+    ("3d", 2, 0.04, 32, "metis"), ("3d", 2, 0.04, 32, "auto"), ("3d", 2, 0.035, 32, "metis"),
     ("cross-section", 2, 0.0125, None, "metis"), ("cross-section", 2, 0.00625, None, "metis"),
     ("cross-section", 4, 0.0125, None, "metis"), ("cross-section", 4, 0.04, 128, "metis"),
     ("cross-section", 4, 0.03, 128, "metis"), ("cross-section", 4, 0.03, 160, "metis"),
