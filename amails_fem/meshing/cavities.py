@@ -130,9 +130,23 @@ def _mesh_options(gmsh, size_m: float, order: int, wall_elements_per_turn: int |
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0 if wall_elements_per_turn else 1)
     gmsh.option.setNumber("Mesh.ElementOrder", order)
     gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)  # edge nodes on the true (curved) geometry
-    gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)  # untangle curved elements (positive Jacobians)
+    gmsh.option.setNumber("Mesh.HighOrderOptimize", 0)  # untangled afterwards only where needed (_untangle)
     gmsh.option.setNumber("Mesh.Algorithm", 6)
     gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+
+
+def _untangle(gmsh, dim: int) -> bool:
+    """Run gmsh's high-order optimisation only if a curved element's Jacobian changes sign (gmsh's adaptive
+    min/max bounds). Most cavity meshes are valid as generated, and the optimisation cost ~75 % of the meshing
+    (docs/performance.md sec. 10.1). Returns whether it ran."""
+    tags, _ = gmsh.model.mesh.getElementsByType(_GMSH_QUADRATIC_TYPE[dim])
+    lo = np.asarray(gmsh.model.mesh.getElementQualities(tags, "minDetJac"))
+    hi = np.asarray(gmsh.model.mesh.getElementQualities(tags, "maxDetJac"))
+    if np.all(lo * hi > 0):
+        return False
+    gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)
+    gmsh.model.mesh.optimize("HighOrder")
+    return True
 
 
 def _elements(gmsh, dim: int, order: int):
@@ -193,6 +207,8 @@ def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int, wall_elements_
         (add_cross_section if dim == 2 else add_volume)(spec)
         _mesh_options(gmsh, size_m, order, wall_n)
         gmsh.model.mesh.generate(dim)
+        if order == 2:
+            _untangle(gmsh, dim)
         p, t = _elements(gmsh, dim, order)
         if order == 2:
             t = _order_edge_nodes(gmsh, t, _GMSH_QUADRATIC_TYPE[dim], _EDGES[dim])
