@@ -64,3 +64,21 @@ def test_wall_refined_p4_cross_section_reaches_3e_8_with_a_few_thousand_dofs():
     for bad in (4, 1.5, True, 5000):
         with pytest.raises(SpecError, match="wall_elements_per_turn"):
             check_wall_elements(bad)
+
+
+@pytest.mark.parametrize("rods", [(), ((0.02, 0.06, 0.0), (0.02, 0.06, 180.0))], ids=["cylinder", "two rods"])
+def test_curved_meshes_have_no_folded_elements(rods):
+    """gmsh's high-order optimisation now runs only on demand: every curved tet10 must still have a Jacobian of one
+    sign over its quadrature points (skfem integrates |det DF|, a fold would go unnoticed)."""
+    from skfem import ElementTetP2, MappingIsoparametric
+    from skfem.quadrature import get_quadrature
+    from skfem.refdom import RefTet
+
+    from amails_fem.meshing.cavities import volume_mesh
+    from amails_fem.specs.cavities import Rod
+
+    spec = cylinder_cavity(0.1, 0.3, rods=[Rod(*r) for r in rods])
+    mesh = volume_mesh(spec, 0.05, order=2, wall_elements_per_turn=24)
+    x, _ = get_quadrature(RefTet, 6)
+    det = MappingIsoparametric(mesh, ElementTetP2()).detDF(x)
+    assert np.all(det.min(axis=1) * det.max(axis=1) > 0)
