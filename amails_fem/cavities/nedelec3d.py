@@ -4,8 +4,8 @@ With materials (cavity eps_r, mu_r and fillings, piecewise constant per element)
 k0^2 eps_r E, f = c k0 / (2 pi) (Jin, The Finite Element Method in Electromagnetics, 3rd ed. 2014, ch. 8): K is
 then int mu_r^-1 curl u . curl v dV and M is int eps_r u . v dV; the vacuum matrices stay for |E|^2, |curl E|^2.
 
-Shift-invert Lanczos (scipy eigsh) near a target k^2 with a sparse LU of K - sigma M (docs/performance.md: MMD_AT_PLUS_A,
-no pivoting, symmetric mode). The discrete gradients (k = 0) are kept out by the shift and then filtered.
+Shift-invert Lanczos (scipy eigsh) near a target k^2 with a sparse LU of K - sigma M (docs/performance.md sec. 10:
+METIS nested-dissection order, no pivoting, symmetric mode). The discrete gradients (k = 0) are kept out by the shift and then filtered.
 """
 
 from __future__ import annotations
@@ -70,20 +70,13 @@ class NedelecField:
         self.x = x
 
     def _eval(self, pts, what):
-
-        b = self.s.basis
-        cells, X = locate(b, pts)
+        """E or curl E at points (3, n); NaN outside. The local basis values at a point set are computed once
+        and shared by every mode of the solver (labels probe the same points for each mode)."""
+        ok, dofs, vals = self.s.probe(pts)
         out = np.full((3, pts.shape[1]), np.nan)
-        ok = cells >= 0
-        if ok.any():
-            c = cells[ok]
-            Xk = X[:, ok][:, :, None]
-            dofs = b.element_dofs[:, c]
-            acc = np.zeros((3, c.size))
-            for i in range(dofs.shape[0]):
-                f = b.elem.gbasis(b.mapping, Xk, i, tind=c)[0]
-                acc += self.x[dofs[i]] * (np.asarray(f) if what == "E" else f.curl)[:, :, 0]
-            out[:, ok] = acc
+        if dofs is not None:
+            f = vals[0 if what == "E" else 1]  # (n_local, 3, n_ok)
+            out[:, ok] = np.einsum("ic,ijc->jc", self.x[dofs], f)
         return out
 
     def E(self, pts):
@@ -171,14 +164,16 @@ class GradientProjector:
 class NedelecSolver:
     """Assembled curl-curl (K) and mass (M) matrices of a cavity on a curved tet mesh, n x E = 0 on all walls."""
 
-    def __init__(self, spec, order: int = 2, size_m: float | None = None, mesh=None):
+    def __init__(self, spec, order: int = 2, size_m: float | None = None, mesh=None,
+                 wall_elements_per_turn: int | None = None):
 
 
         if order not in (1, 2):
             raise SpecError(f"order must be 1 or 2 for the 3D Nedelec solver (first-kind degree); got {order!r}")
         self.spec, self.order = spec, order
         self.size_m = float(size_m if size_m is not None else default_mesh_size_m(spec, 3))
-        self.mesh = mesh if mesh is not None else volume_mesh(spec, self.size_m, order=2)
+        self.mesh = mesh if mesh is not None else volume_mesh(spec, self.size_m, order=2,
+                                                              wall_elements_per_turn=wall_elements_per_turn)
         elem = ElementTetN2() if order == 2 else ElementTetN1()
         q = 2 * order
         self.basis = Basis(self.mesh, elem, intorder=q)
@@ -204,6 +199,32 @@ class NedelecSolver:
         self.boundary = self.basis.get_dofs().flatten()
         self.interior = np.setdiff1d(np.arange(self.basis.N), self.boundary)
         self.Mwall = wall_tangential_mass(self.basis, intorder=q)[self.boundary][:, self.boundary].tocsc()
+
+    def probe(self, pts):
+        """(inside mask, element DOFs (n_local, n_in), (E values, curl values) each (n_local, 3, n_in)) of the
+        local basis functions at points (3, n), cached for the last 64 point sets."""
+        pts = np.ascontiguousarray(pts, dtype=float)
+        key = hash(pts.tobytes())
+        cache = self.__dict__.setdefault("_probe_cache", {})
+        if key in cache:
+            return cache[key]
+        b = self.basis
+        cells, X = locate(b, pts)
+        ok = cells >= 0
+        out = (ok, None, None)
+        if ok.any():
+            c = cells[ok]
+            Xk = X[:, ok][:, :, None]
+            ev, cv = [], []
+            for i in range(b.element_dofs.shape[0]):
+                f = b.elem.gbasis(b.mapping, Xk, i, tind=c)[0]
+                ev.append(np.asarray(f)[:, :, 0])
+                cv.append(np.asarray(f.curl)[:, :, 0])
+            out = (ok, b.element_dofs[:, c], (np.array(ev), np.array(cv)))
+        if len(cache) >= 64:
+            cache.pop(next(iter(cache)))
+        cache[key] = out
+        return out
 
     @property
     def n_dofs(self) -> int:
@@ -240,8 +261,10 @@ class NedelecSolver:
 
 
 def nedelec_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: int = 2,
-                  size_m: float | None = None, progress=None):
-    """Cavity modes from the 3D Nedelec solver (degree ``order``), lowest ``n_modes`` or nearest ``near_hz``."""
+                  size_m: float | None = None, progress=None, wall_elements_per_turn: int | None = None):
+    """Cavity modes from the 3D Nedelec solver (degree ``order``), lowest ``n_modes`` or nearest ``near_hz``.
+
+    ``wall_elements_per_turn``: finer elements along curved walls only (docs/performance.md sec. 10)."""
 
 
     progress = progress or QUIET
@@ -250,11 +273,11 @@ def nedelec_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: i
 
         size_m = min(default_mesh_size_m(spec, 3), C_M_S / near_hz / 4 / math.sqrt(_max_eps_mu(spec)))
     with progress.step("3D curved mesh and Nedelec assembly") as info:
-        solver = NedelecSolver(spec, order=order, size_m=size_m)
+        solver = NedelecSolver(spec, order=order, size_m=size_m, wall_elements_per_turn=wall_elements_per_turn)
         info["note"] = f"{solver.n_dofs} DOFs, degree {order}, {solver.mesh.t.shape[1]} tets, h = {solver.size_m:.3g} m"
     check_near_hz(near_hz, solver.size_m, order)
     sigma = None if near_hz is None else (2 * math.pi * near_hz / C_M_S) ** 2
-    with progress.step("shift-invert Lanczos (splu MMD_AT_PLUS_A)") as info:
+    with progress.step("shift-invert Lanczos (SuperLU on a METIS nested-dissection order)") as info:
         lam, X, res, n_grad = solver.solve(n_modes, sigma=sigma, lowest=near_hz is None)
         info["note"] = f"{lam.size} modes, gradients projected out ({n_grad} k = 0 vectors left)"
     modes = []

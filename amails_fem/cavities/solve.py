@@ -17,12 +17,14 @@ SOLVERS = ("auto", "cross-section", "3d")
 
 
 def cavity_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: int = 2, solver: str = "auto",
-                 size_m: float | None = None, progress=None, window: float = 0.5) -> list[CavityMode]:
+                 size_m: float | None = None, progress=None, window: float = 0.5,
+                 wall_elements_per_turn: int | None = None) -> list[CavityMode]:
     """The ``n_modes`` lowest modes (or those nearest ``near_hz``) of a cavity spec, sorted by frequency.
 
     ``solver``: "auto" (the cross-section solver for z-invariant cavities, else 3D), "cross-section" or "3d".
     ``order``: Lagrange degree (2D) or Nedelec degree (3D, 1 or 2). The solver used is in each mode's ``solver``
     and reported through ``progress``. ``near_hz`` must have a mode within ``window`` (relative) of it.
+    ``wall_elements_per_turn``: finer elements along curved walls only (None: 10 per turn, extended inwards).
     """
 
     progress = progress or QUIET
@@ -39,10 +41,12 @@ def cavity_modes(spec, n_modes: int = 6, near_hz: float | None = None, order: in
             raise SpecError("solver 'cross-section' gives only the z-independent TM_mn0 modes of a cavity with "
                             "filling regions: call cross_section_modes(spec, p0_only=True), or use solver '3d'")
         progress.say(f"cavity modes: cross-section solver (2D P{order} Lagrange, TM/TE/TEM families, exact in z)")
-        modes = cross_section_modes(spec, n_modes, near_hz=near_hz, order=order, size_m=size_m, progress=progress)
+        modes = cross_section_modes(spec, n_modes, near_hz=near_hz, order=order, size_m=size_m, progress=progress,
+                                    wall_elements_per_turn=wall_elements_per_turn)
     else:
         progress.say(f"cavity modes: 3D solver (Nedelec first kind, degree {order}, curved tets)")
-        modes = nedelec_modes(spec, n_modes, near_hz=near_hz, order=order, size_m=size_m, progress=progress)
+        modes = nedelec_modes(spec, n_modes, near_hz=near_hz, order=order, size_m=size_m, progress=progress,
+                              wall_elements_per_turn=wall_elements_per_turn)
     if near_hz is not None:
         check_near(modes, near_hz, window)
     return modes

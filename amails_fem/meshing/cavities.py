@@ -110,17 +110,44 @@ def cell_materials(spec, mapping, dim: int):
     return spec.materials_at(c[0], c[1], z)
 
 
-def _mesh_options(gmsh, size_m: float, order: int) -> None:
+def check_wall_elements(wall_elements_per_turn):
+    """None (the default sizing) or an integer in [8, 1000]: elements per full turn along curved walls."""
+    n = wall_elements_per_turn
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 8 <= n <= 1000:
+        raise SpecError(f"wall_elements_per_turn must be None or an integer in [8, 1000]; got {n!r}")
+    return int(n)
+
+
+def _mesh_options(gmsh, size_m: float, order: int, wall_elements_per_turn: int | None = None) -> None:
+    """gmsh sizing: size_m everywhere, 10 elements per turn on curved walls extended into the volume; with
+    wall_elements_per_turn, that many on curved walls and size_m inside (the wall sizes are not extended:
+    the quadratic-geometry error lives at the wall, docs/performance.md sec. 10)."""
     gmsh.model.mesh.setSize(gmsh.model.getEntities(0), size_m)  # else gmsh caps sizes at ~1/10 of the box
     gmsh.option.setNumber("Mesh.MeshSizeMax", size_m)
     gmsh.option.setNumber("Mesh.MeshSizeMin", size_m / 20)
-    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 10)
-    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 1)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", wall_elements_per_turn or 10)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0 if wall_elements_per_turn else 1)
     gmsh.option.setNumber("Mesh.ElementOrder", order)
     gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)  # edge nodes on the true (curved) geometry
-    gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)  # untangle curved elements (positive Jacobians)
+    gmsh.option.setNumber("Mesh.HighOrderOptimize", 0)  # untangled afterwards only where needed (_untangle)
     gmsh.option.setNumber("Mesh.Algorithm", 6)
     gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+
+
+def _untangle(gmsh, dim: int) -> bool:
+    """Run gmsh's high-order optimisation only if a curved element's Jacobian changes sign (gmsh's adaptive
+    min/max bounds). Most cavity meshes are valid as generated, and the optimisation cost ~75 % of the meshing
+    (docs/performance.md sec. 10.1). Returns whether it ran."""
+    tags, _ = gmsh.model.mesh.getElementsByType(_GMSH_QUADRATIC_TYPE[dim])
+    lo = np.asarray(gmsh.model.mesh.getElementQualities(tags, "minDetJac"))
+    hi = np.asarray(gmsh.model.mesh.getElementQualities(tags, "maxDetJac"))
+    if np.all(lo * hi > 0):
+        return False
+    gmsh.option.setNumber("Mesh.HighOrderOptimize", 2)
+    gmsh.model.mesh.optimize("HighOrder")
+    return True
 
 
 def _elements(gmsh, dim: int, order: int):
@@ -197,21 +224,23 @@ def check_cavity_job(spec: CavitySpec, *, order: int, solver: str = "auto", size
                    "choose a larger --mesh-size-m")
 
 
-def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+def cross_section_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2,
+                       wall_elements_per_turn: int | None = None):
     """Triangular mesh of the cross-section: skfem MeshTri2 (curved, order 2) or MeshTri1 (order 1); metres."""
-    return _simplex_mesh(spec, 2, size_m, order)
+    return _simplex_mesh(spec, 2, size_m, order, wall_elements_per_turn)
 
 
-def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2):
+def volume_mesh(spec: CavitySpec, size_m: float | None = None, order: int = 2,
+                wall_elements_per_turn: int | None = None):
     """Tetrahedral mesh of the cavity: skfem MeshTet2 (curved tet10, order 2) or MeshTet1 (order 1); metres."""
-    return _simplex_mesh(spec, 3, size_m, order)
+    return _simplex_mesh(spec, 3, size_m, order, wall_elements_per_turn)
 
 
 _EDGES = {2: [(0, 1), (1, 2), (0, 2)], 3: [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (2, 3)]}
 _GMSH_QUADRATIC_TYPE = {2: 9, 3: 11}  # 6-node triangle, 10-node tetrahedron
 
 
-def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int):
+def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int, wall_elements_per_turn=None):
     """Mesh the cross-section (dim 2) or the volume (dim 3) with gmsh; curved second-order nodes when order 2."""
     size_m = require_positive(size_m if size_m is not None else default_mesh_size_m(spec, dim), "mesh size_m")
     if size_m > spec.extent_m:
@@ -219,10 +248,13 @@ def _simplex_mesh(spec: CavitySpec, dim: int, size_m, order: int):
     require_memory(cavity_solve_bytes(spec, dim, size_m, order),
                    f"a cavity mesh with size_m = {size_m:g} m (~{estimate_elements(spec, dim, size_m):.2g} "
                    f"{'triangles' if dim == 2 else 'tetrahedra'})", "choose a larger mesh size_m")
+    wall_n = check_wall_elements(wall_elements_per_turn)
     with gmsh_session() as gmsh:
         (add_cross_section if dim == 2 else add_volume)(spec)
-        _mesh_options(gmsh, size_m, order)
+        _mesh_options(gmsh, size_m, order, wall_n)
         gmsh.model.mesh.generate(dim)
+        if order == 2:
+            _untangle(gmsh, dim)
         p, t = _elements(gmsh, dim, order)
         if order == 2:
             t = _order_edge_nodes(gmsh, t, _GMSH_QUADRATIC_TYPE[dim], _EDGES[dim])

@@ -1,8 +1,10 @@
-"""QEMD magnetic current (Dai, Li & Zhang (2025) eqs. 35-42, 69-72; docs/physics.md sec. 2 (b)) in a shield room, and the combined signal.
+"""QEMD magnetic current (Dai, Li & Zhang (2025) eqs. 35-42, 69-72; docs/physics.md secs. 2.6 (b), 2.7) in a shield room, and the combined signal.
 
 -curl E = dB/dt + j_m: in vacuum a uniform j_m gives the uniform field B_m = j_m / (i omega), E = 0, of amplitude
     |B_m| = eps_m sqrt(2 mu0 rho)     with eps_m = eps2 (case I) or eps sqrt(1 - x) (case II, eq. 42).
-Ordinary (non-permeable) conductors do not screen it: with B = B_m and E = 0 no wall current flows, exactly.
+Non-permeable conductors do not screen it, superconductors included: with B = B_m and E = 0 no wall current flows,
+exactly (a London superconductor expels B - B_m, not B: rooms/london.py, docs/physics.md sec. 2.7). The observable
+is B_m itself for a sensor of B; an inductive pickup responds to B - B_m (oint E . dl = i omega int (B - B_m) . dS).
 A permeable shell screens it by flux shunting: curl H = 0, div B = 0 and B -> B_m far away is the magnetostatic
 problem of a permeable body in the applied field B_m, so inside B ~ B_m / S_static. This module uses the static
 thin-layer model of rooms/shielding.py for that response (eddy currents neglected: in the layer they are driven only
@@ -64,6 +66,12 @@ class MagneticResponse:
     shielding_centre: float  # |B_m| / |B(centre)| for a field along z
     model: str
 
+    @property
+    def inductive_ratio(self) -> np.ndarray:
+        """(B - B_m)/B_m (N, 3, 3): what an inductive pickup responds to, since oint E . dl = i w int (B - B_m) . dS
+        (docs/physics.md sec. 2.7). Zero without permeable walls; about -(1 - 1/S) deep inside a permeable shield."""
+        return self.ratio - np.eye(3)[None]
+
 
 def room_magnetic_response(room_spec, stack, points_m, *, size_m=None, quiet=True) -> MagneticResponse:
     """Magnetic-current response of a box room with its wall stack: nested thin permeable shells, one per metal layer.
@@ -82,7 +90,7 @@ def room_magnetic_response(room_spec, stack, points_m, *, size_m=None, quiet=Tru
         raise SpecError(f"points_m row {int(np.flatnonzero(~inside)[0])} is outside the room")
     if all(layer.mu_r == 1.0 for layer in stack.layers):
         eye = np.broadcast_to(np.eye(3), (len(pts), 3, 3)).copy()
-        return MagneticResponse(pts, eye, 1.0, "non-permeable walls: B = B_m exactly")
+        return MagneticResponse(pts, eye, 1.0, "non-permeable walls (superconducting ones too): B = B_m exactly")
     shells = nested_box_shells((room_spec.lx_m, room_spec.ly_m, room_spec.lz_m), stack)
     res = thin_layer_shielding(shells, dim=3, size_m=size_m, directions=("x", "y", "z"), quiet=quiet,
                                points_m=pts)

@@ -3,7 +3,9 @@
 Rooms: the infinite square duct's wall-centre field (Fourier series), the ellipsoid's exact potential psi = kappa x y
 (J along z), static and thin-shell shielding factors; shells: Jackson's thick permeable sphere, the thin eddy-current
 sphere; cavities: TM010 and TE101 form factors and Q (docs/physics.md secs. 2-3), and the published half-cylinder
-G_B closed form of Dai, Li & Zhang (2025) that the toolkit shows not to belong to any mode of the D shape.
+G_B closed form of Dai, Li & Zhang (2025) that the toolkit shows not to belong to any mode of the D shape;
+layered London / metal / permeable walls with the magnetic current (planar transfer matrix, spherical i1/k1 and
+cylindrical I1/K1 shells; docs/physics.md sec. 2.7).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.special
 from scipy.integrate import quad
 from scipy.special import j1, jn_zeros, jnp_zeros
 
@@ -106,3 +109,177 @@ def ellipsoid_response(points_m, semi_axes_m) -> np.ndarray:
         out[:, i, k] = -p[:, j] / 2 + kappa * p[:, j]
         out[:, j, k] = p[:, i] / 2 + kappa * p[:, i]
     return MU0_H_M * out
+
+def _layer_gamma(layer, freq_hz):
+    """gamma = sqrt(-mu_r q) of a rooms.london.ShieldLayer, and its nu = 1/mu_r."""
+    return complex(layer.gamma_per_m(freq_hz)), 1.0 / layer.mu_r
+
+
+def layered_planar_exact(layers, *, inner_m, freq_hz, b_applied_t=0.0, b_m_t=0.0, x_m):
+    """Exact planar B_z(x) for rooms.london (vacuum gap |x| < g, layers outside, B_far at the outer face).
+
+    In each layer E'' = gamma^2 E; the state s = [E, h], h = mu_r^-1 (E' + j_m) = i w mu0 H_z, is continuous and is
+    carried across a layer of thickness t by s -> T (s - [0, nu j]) + [0, nu j],
+    T = [[cosh(gamma t), sinh(gamma t) / (nu gamma)], [nu gamma sinh(gamma t), cosh(gamma t)]], from E(0) = 0 to
+    h = i w B_far at the outer face (linear in the unknown h(0)). Vacuum (gamma = -i k0) is treated exactly.
+    """
+    w = 2 * math.pi * freq_hz
+    j = 1j * w * complex(b_m_t)
+    k0 = w / units.C_M_S
+    regions = [(float(inner_m), -1j * k0 if k0 > 0 else 0.0, 1.0)] + [
+        (layer.thickness_m, *_layer_gamma(layer, freq_hz)) for layer in layers]
+
+    def carry(s, t, gam, nu):
+        if abs(gam * t) < 1e-8:
+            tm = np.array([[1.0, t / nu], [0.0, 1.0]], complex)
+        else:
+            tm = np.array([[np.cosh(gam * t), np.sinh(gam * t) / (nu * gam)],
+                           [nu * gam * np.sinh(gam * t), np.cosh(gam * t)]])
+        return tm @ (s - np.array([0, nu * j])) + np.array([0, nu * j])
+
+    def states(h0):
+        out = [np.array([0.0, h0], complex)]
+        for t, gam, nu in regions:
+            out.append(carry(out[-1], t, gam, nu))
+        return out
+
+    s1, s0 = states(1.0), states(0.0)
+    h0 = (1j * w * (complex(b_applied_t) + complex(b_m_t)) - s0[-1][1]) / (s1[-1][1] - s0[-1][1])
+    st = states(h0)
+    faces = np.cumsum([0.0] + [t for t, _, _ in regions])
+    x = np.atleast_1d(np.asarray(x_m, float))
+    b = np.empty(len(x), complex)
+    for i, xi in enumerate(x):
+        k = min(int(np.searchsorted(faces, xi, side="right")) - 1, len(regions) - 1)
+        _, gam, nu = regions[k]
+        s = carry(st[k], xi - faces[k], gam, nu)
+        b[i] = s[1] / nu / (1j * w)  # B = mu_r h / (i w)
+    return b
+
+
+def _i1_k1_scaled(x, x_in, x_out):
+    """e^{-x_out} i1(x) and e^{x_in} k1(x) (k1(x) = e^{-x}(1 + x)/x^2) with their x-derivatives, complex x,
+    Re x_in <= Re x <= Re x_out: bounded for any shell thickness (no e^{+x} is formed)."""
+    x = complex(x)
+    if abs(x) < 0.5:
+        i1 = sum(x ** (2 * n + 1) / (2**n * math.factorial(n) * math.prod(range(1, 2 * n + 4, 2))) for n in range(12))
+        i0 = sum(x ** (2 * n) / math.factorial(2 * n + 1) for n in range(12))
+        i1, i0 = i1 * np.exp(-x_out), i0 * np.exp(-x_out)
+    else:
+        ch = 0.5 * (np.exp(x - x_out) + np.exp(-x - x_out))
+        sh = 0.5 * (np.exp(x - x_out) - np.exp(-x - x_out))
+        i1 = (x * ch - sh) / x**2
+        i0 = sh / x
+    k1 = np.exp(x_in - x) * (1 + x) / x**2
+    k0 = np.exp(x_in - x) / x
+    return i1, i0 - 2 * i1 / x, k1, -k0 - 2 * k1 / x
+
+
+def layered_sphere_exact(layers, *, inner_m, freq_hz, b_applied_t=0.0, b_m_t=0.0):
+    """Exact centre field B(0) for rooms.london's sphere (concentric shells, exterior B_far z + dipole).
+
+    E = f(r) sin(theta) phi_hat; interior f = alpha r; shell f = a i1(gamma r) + b k1(gamma r) (vacuum shells:
+    a r + b / r^2, quasi-static); exterior f = (i w B_far - j_m) r / 2 + beta / r^2. f and
+    h = mu_r^-1 (f/r + f' + j_m) continuous at every face: a dense (2 n + 2) system. Returns (i w)^-1 (2 alpha + j_m).
+    The Bessel functions are scaled per shell (_i1_k1_scaled), so any t / lambda is safe.
+    """
+    w = 2 * math.pi * freq_hz
+    j = 1j * w * complex(b_m_t)
+    b_far = complex(b_applied_t) + complex(b_m_t)
+    faces = np.cumsum([float(inner_m)] + [layer.thickness_m for layer in layers])
+    n = len(layers)
+    size = 2 * n + 2
+
+    def basis(k, r):
+        """[(f, f/r + f') of the two basis functions of shell k] at r."""
+        gam, _ = _layer_gamma(layers[k], freq_hz)
+        if layers[k].sigma_s_m == 0 and layers[k].lambda_l_m is None:
+            return [(r, 2.0), (r**-2, -(r**-3))]
+        i1, di1, k1, dk1 = _i1_k1_scaled(gam * r, gam * faces[k], gam * faces[k + 1])
+        return [(i1, i1 / r + gam * di1), (k1, k1 / r + gam * dk1)]
+
+    m = np.zeros((size, size), complex)
+    rhs = np.zeros(size, complex)
+    # unknowns: alpha, (a_k, b_k) for k < n, beta
+    for i, r in enumerate(faces):
+        row_f, row_h = 2 * i, 2 * i + 1
+        # inner side
+        if i == 0:
+            m[row_f, 0] += r
+            m[row_h, 0] += 2.0
+            rhs[row_h] -= j
+        else:
+            nu = 1.0 / layers[i - 1].mu_r
+            for c, (fv, hv) in enumerate(basis(i - 1, r)):
+                m[row_f, 1 + 2 * (i - 1) + c] += fv
+                m[row_h, 1 + 2 * (i - 1) + c] += nu * hv
+            rhs[row_h] -= nu * j
+        # outer side (minus)
+        if i == n:
+            m[row_f, size - 1] -= r**-2
+            m[row_h, size - 1] -= -(r**-3)
+            rhs[row_f] += (1j * w * b_far - j) * r / 2
+            rhs[row_h] += (1j * w * b_far - j) + j
+        else:
+            nu = 1.0 / layers[i].mu_r
+            for c, (fv, hv) in enumerate(basis(i, r)):
+                m[row_f, 1 + 2 * i + c] -= fv
+                m[row_h, 1 + 2 * i + c] -= nu * hv
+            rhs[row_h] += nu * j
+    x = np.linalg.solve(m, rhs)
+    return (2 * x[0] + j) / (1j * w)
+
+
+def layered_cylinder_exact(layers, *, inner_m, freq_hz, b_applied_t=0.0, b_m_t=0.0):
+    """Exact axis field B_z(0) for rooms.london's infinitely long cylinder in an axial field.
+
+    E = E_phi(rho): interior alpha rho; shell a I1(gamma rho) + b K1(gamma rho) (scaled by e^{-Re gamma rho_out},
+    e^{gamma rho_in}; vacuum shells a rho + b / rho); E and h = mu_r^-1 (E/rho + E' + j_m) continuous, with
+    (rho I1)'/rho = gamma I0 and (rho K1)'/rho = -gamma K0; h = i w B_far at the outer face. Returns
+    (i w)^-1 (2 alpha + j_m).
+    """
+    w = 2 * math.pi * freq_hz
+    j = 1j * w * complex(b_m_t)
+    b_far = complex(b_applied_t) + complex(b_m_t)
+    faces = np.cumsum([float(inner_m)] + [layer.thickness_m for layer in layers])
+    n = len(layers)
+    size = 2 * n + 1  # alpha, (a_k, b_k)
+
+    def basis(k, r):
+        gam, _ = _layer_gamma(layers[k], freq_hz)
+        if layers[k].sigma_s_m == 0 and layers[k].lambda_l_m is None:
+            return [(r, 2.0), (1.0 / r, 0.0)]
+        z = gam * r
+        si = np.exp(z.real - (gam * faces[k + 1]).real)  # I_n e^{-Re gamma rho_out}; ive = iv e^{-|Re z|}
+        sk = np.exp(-z + gam * faces[k])
+        i1, i0 = scipy.special.ive(1, z) * si, scipy.special.ive(0, z) * si
+        k1, k0 = scipy.special.kve(1, z) * sk, scipy.special.kve(0, z) * sk
+        return [(i1, gam * i0), (k1, -gam * k0)]
+
+    m = np.zeros((size, size), complex)
+    rhs = np.zeros(size, complex)
+    # rows: (E, h) continuity at the n - 1 inner faces and the first face (2 n rows), h = i w B_far at the last
+    row = 0
+    for i, r in enumerate(faces[:-1]):
+        if i == 0:
+            m[row, 0] += r
+            m[row + 1, 0] += 2.0
+            rhs[row + 1] -= j
+        else:
+            nu = 1.0 / layers[i - 1].mu_r
+            for c, (fv, hv) in enumerate(basis(i - 1, r)):
+                m[row, 1 + 2 * (i - 1) + c] += fv
+                m[row + 1, 1 + 2 * (i - 1) + c] += nu * hv
+            rhs[row + 1] -= nu * j
+        nu = 1.0 / layers[i].mu_r
+        for c, (fv, hv) in enumerate(basis(i, r)):
+            m[row, 1 + 2 * i + c] -= fv
+            m[row + 1, 1 + 2 * i + c] -= nu * hv
+        rhs[row + 1] += nu * j
+        row += 2
+    nu = 1.0 / layers[-1].mu_r
+    for c, (_, hv) in enumerate(basis(n - 1, faces[-1])):
+        m[row, 1 + 2 * (n - 1) + c] += nu * hv
+    rhs[row] = 1j * w * b_far - nu * j
+    x = np.linalg.solve(m, rhs)
+    return (2 * x[0] + j) / (1j * w)

@@ -286,6 +286,7 @@ def test_magnetic_current_in_non_permeable_room_is_uniform_and_exact():
     pts = np.array([[0.9, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, -0.9, 0.9]])
     resp = room_magnetic_response(box_room(2, 2, 2), W.WallStack((W.aluminium(10e-3),)), pts)
     assert np.array_equal(resp.ratio, np.broadcast_to(np.eye(3), (3, 3, 3)))
+    assert not resp.inductive_ratio.any()  # a pickup loop sees B - B_m = 0 here (docs/physics.md sec. 2.7)
     c = QEMDCouplings.case_ii(1e-10, 0.3)
     assert np.isclose(units.b_uniform_magnetic_current_t(c.eps_m), 1e-10 * np.sqrt(0.7 * 2 * MU0 * units.rho_j_m3()))
     with pytest.raises(SpecError, match="x"):
@@ -302,6 +303,8 @@ def test_magnetic_current_screened_by_permeable_shell_and_combined_signal():
     s_ext = thin_layer_shielding([("box", (2.0015, 2.0015, 2.0015), stack)], size_m=0.6, directions=("z",))
     assert abs(resp.shielding_centre / s_ext.shielding["z"] - 1) < 1e-6  # same problem: B_m acts as B0
     assert 8 < resp.shielding_centre < 25  # ~ 1 + (2/3) mu_r t / R with R ~ 1-1.24 m: 17-21
+    # at the centre an inductive pickup sees B - B_m = B_m (1/S - 1) along the drive
+    assert abs(resp.inductive_ratio[0, 2, 2] - (1 / resp.shielding_centre - 1)) < 1e-5  # point probe vs centre value
     be = np.zeros((1, 2, 3), complex)
     be[0, :, 1] = 1e-15
     out = combined_signal(QEMDCouplings.case_i(1.0, 1e-3), be, resp.ratio, "z")
