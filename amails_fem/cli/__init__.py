@@ -16,7 +16,7 @@ from amails_fem.io.files import run_folder
 FOLDER_COMMANDS = ("room", "run", "walls", "environment", "cavity", "tune", "place", "correlate")
 
 # One module per command family; add a new family here.
-COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment")
+COMMAND_MODULES = ("room", "run", "network", "analysis", "cavity", "walls", "environment")
 
 
 def build_parser() -> argparse.ArgumentParser:
