@@ -156,6 +156,7 @@ class Band:
     v: np.ndarray = None  # (n_seg, n_m, n_anchor, n, n)
     spectra: np.ndarray = None  # (n_seg, n, n_z) for bins bins[0]-m_max .. bins[-1]+m_max
     d_psd: np.ndarray = None  # (n, n_z) auto-spectra used for sigma_Y
+    var_ratio: np.ndarray = None  # (n_anchor,) noise variance of Y over sigma_Y^2 (common mode > 1)
 
     @property
     def offsets(self) -> np.ndarray:
@@ -277,7 +278,7 @@ def _anchor_tables(band: Band, network, responses, statistic: str, n_anchors: in
     sig = nz.noise_covariance(network, band.anchors_hz)
     n_m = band.offsets.size
     band.v = np.zeros((band.n_seg, n_m, band.anchors_hz.size, n, n), complex)
-    tables = []
+    tables, ratios = [], []
     for a, fa in enumerate(band.anchors_hz):
         d = np.real(np.diag(sig[a]))
         blocks = []
@@ -298,7 +299,9 @@ def _anchor_tables(band: Band, network, responses, statistic: str, n_anchors: in
             ch = np.linalg.cholesky(se + 1e-12 * np.eye(n) * np.trace(se).real / n)
             lam.append(np.linalg.eigvalsh(ch.conj().T @ v @ ch))
         tail = QuadraticFormTail(np.concatenate(lam) / sig_y)
+        ratios.append(sum(np.real(np.trace(v @ se @ v @ se)) for _s, _b, v, se in blocks) / sig_y**2)
         tables.append(_mc_table(blocks, band, sig_y, alpha, n_mc, rng, fa, tail))
+    band.var_ratio = np.array(ratios)
     return tables
 
 
@@ -439,7 +442,7 @@ def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: fl
             tables += tabs
             f = band.freqs_hz
             idx = np.abs(np.log(f)[:, None] - np.log(band.anchors_hz)[None]).argmin(axis=1)
-            y, sig2, trvs, mu, var = (np.zeros(f.size) for _ in range(5))
+            y, sig2, trvs, mu = (np.zeros(f.size) for _ in range(4))
             starts = range(0, f.size, chunk)
             for a in progress.loop(starts, len(starts), "frequency chunks"):
                 sl = slice(a, min(a + chunk, f.size))
@@ -459,10 +462,9 @@ def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: fl
                         sig2[sl] += np.einsum("bij,bi,bj->b", np.abs(vb) ** 2, dd, dd)
                         bb = b_all[mi]
                         trvs[sl] += np.real(np.einsum("bij,bjk,bik->b", vb, bb, np.conj(bb))) / 3.0
-                        w = vb @ se
-                        mu[sl] += np.real(np.einsum("bii->b", w))
-                        var[sl] += np.real(np.einsum("bij,bji->b", w, w))
+                        mu[sl] += np.real(np.einsum("bij,bji->b", vb, se))
             sig_y = np.sqrt(sig2)
+            var = sig2 * band.var_ratio[idx]  # tr(V Sigma V Sigma) / sigma_Y^2 of the anchor (common mode)
             out["f"].append(f)
             out["y"].append(y)
             out["sig"].append(sig_y)
