@@ -106,6 +106,8 @@ class McTable:
     w: np.ndarray  # noise-only SNR samples
     uv: dict  # polarization model -> (u, v) samples
     tail: QuadraticFormTail | None = None
+    sig_y: float = 1.0  # the anchor's sigma_Y and alpha: the raw (unnormalised) samples are w sig_y,
+    alpha: float = 1.0  # u sig_y alpha and v sig_y sqrt(alpha), which add over segments (longrun.py)
     x_grid: np.ndarray = field(default_factory=lambda: np.concatenate([[0.0], np.logspace(-3, 5, 400)]))
 
     @property
@@ -268,7 +270,7 @@ def _block_weights(kind: str, b, sigma_e) -> np.ndarray:
 
 
 def _anchor_tables(band: Band, network, responses, statistic: str, n_anchors: int, n_mc: int, rng,
-                   polarization_models) -> list:
+                   pol_seed=None) -> list:
     """Weights V_s,m at the band's anchor frequencies and one McTable (with its exact tail) per anchor."""
     n = network.n_sensors
     site_of = [network.rooms[s.room].site for s in network.sensors]
@@ -300,20 +302,23 @@ def _anchor_tables(band: Band, network, responses, statistic: str, n_anchors: in
             lam.append(np.linalg.eigvalsh(ch.conj().T @ v @ ch))
         tail = QuadraticFormTail(np.concatenate(lam) / sig_y)
         ratios.append(sum(np.real(np.trace(v @ se @ v @ se)) for _s, _b, v, se in blocks) / sig_y**2)
-        tables.append(_mc_table(blocks, band, sig_y, alpha, n_mc, rng, fa, tail))
+        tables.append(_mc_table(blocks, band, sig_y, alpha, n_mc, rng, fa, tail,
+                                None if pol_seed is None else (pol_seed, a)))
     band.var_ratio = np.array(ratios)
     return tables
 
 
-def _mc_table(blocks, band: Band, sig_y: float, alpha: float, n_mc: int, rng, freq_hz: float, tail) -> McTable:
+def _mc_table(blocks, band: Band, sig_y: float, alpha: float, n_mc: int, rng, freq_hz: float, tail,
+              pol_seed=None) -> McTable:
     """u, v, w samples (McTable) for the blocks: noise per block from the full covariance; polarization per
     segment ('isotropic'), one random fixed direction ('fixed') or the most sensitive direction ('aligned')."""
     n = blocks[0][1].shape[0]
     g = sum(np.real(b.conj().T @ v @ b) for _s, b, v, _se in blocks)
     best = np.linalg.eigh(0.5 * (g + g.T))[1][:, -1]
-    fixed = rng.standard_normal((3, n_mc))
+    pol_rng = np.random.default_rng(pol_seed) if pol_seed is not None else rng  # the same P in every segment
+    fixed = pol_rng.standard_normal((3, n_mc))
     fixed /= np.linalg.norm(fixed, axis=0)
-    phase = np.exp(2j * np.pi * rng.uniform(size=n_mc))
+    phase = np.exp(2j * np.pi * pol_rng.uniform(size=n_mc))
     pol_const = {"fixed": fixed * phase[None], "aligned": best[:, None] * phase[None]}
     w = np.zeros(n_mc)
     acc = {k: [np.zeros(n_mc), np.zeros(n_mc)] for k in ("isotropic", "fixed", "aligned")}
@@ -329,7 +334,7 @@ def _mc_table(blocks, band: Band, sig_y: float, alpha: float, n_mc: int, rng, fr
             acc[model][0] += 0.5 * band.t_seg_s * np.real(np.einsum("im,ij,jm->m", np.conj(sa), v, sa))
             acc[model][1] += 2 * np.sqrt(0.5 * band.t_seg_s) * np.real(np.einsum("im,ij,jm->m", np.conj(sa), v, noise))
     uv = {k: (u / sig_y / alpha, vv / sig_y / np.sqrt(alpha)) for k, (u, vv) in acc.items()}
-    return McTable(float(freq_hz), w / sig_y, uv, tail)
+    return McTable(float(freq_hz), w / sig_y, uv, tail, float(sig_y), float(alpha))
 
 
 # -- the correlator --------------------------------------------------------------------------------------------
@@ -399,12 +404,13 @@ class CorrelatorResult:
 def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: float | None = None,
               statistic: str = "plain", n_anchors: int = 8, n_mc: int = 4000, seed=1, psd: str = "model",
               chunk: int = 20_000, polarization_model: str = "isotropic", quality: float = DEFAULT_QUALITY,
-              false_alarm: float = FALSE_ALARM, progress: Progress | None = None) -> CorrelatorResult:
+              false_alarm: float = FALSE_ALARM, pol_seed=None, progress: Progress | None = None) -> CorrelatorResult:
     """Analyse a run (module docstring): statistic, SNR, p-values, global threshold, eps estimate and 95% limit
     per DM frequency in [fmin_hz, fmax_hz].
 
     statistic: 'plain' (AMAILS), 'template' or 'optimal' (noise.py); psd: 'model' (the noise model's auto-spectra)
-    or 'data' (segment-averaged periodograms smoothed over 64 bins) for sigma_Y; quality: f tau of the DM field."""
+    or 'data' (segment-averaged periodograms smoothed over 64 bins) for sigma_Y; quality: f tau of the DM field;
+    pol_seed: seed of the 'fixed' polarization draws (the same in every chunk of a long run, longrun.py)."""
     progress = progress or Progress(quiet=True)
     require_option(statistic, "statistic", ("plain", "template", "optimal"))
     require_option(psd, "psd", ("model", "data"))
@@ -436,8 +442,7 @@ def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: fl
             if psd == "data":
                 p2 = np.mean(np.abs(band.spectra) ** 2, axis=0)
                 band.d_psd = uniform_filter1d(p2, 64, axis=1, mode="nearest")
-            tabs = _anchor_tables(band, network, responses, statistic, n_anchors, n_mc, rng,
-                                  POLARIZATION_MODELS)
+            tabs = _anchor_tables(band, network, responses, statistic, n_anchors, n_mc, rng, pol_seed)
             t_off = len(tables)
             tables += tabs
             f = band.freqs_hz

@@ -7,7 +7,11 @@ import pytest
 from network_helpers import amails, amails_responses
 
 from amails_fem.analysis import correlator as co
-from amails_fem.analysis.significance import QuadraticFormTail, global_p, local_threshold_probability
+from amails_fem.analysis.significance import (
+    QuadraticFormTail,
+    global_p,
+    local_threshold_probability,
+)
 from amails_fem.analysis.simulation import gap_mask, injection_signal
 from amails_fem.network import read_run, write_run
 from amails_fem.network.response import lab_templates
