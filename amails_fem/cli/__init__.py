@@ -39,7 +39,7 @@ def main(argv=None) -> int:
         if args.command in FOLDER_COMMANDS and getattr(args, "out", None):
             final = args.out
             with run_folder(final) as staging:  # the whole output set appears at once, or not at all
-                args.out = str(staging)
+                args.out, args.final_out = str(staging), str(final)
                 rc = int(args.func(args) or 0)
             if not getattr(args, "quiet", False):
                 print(f"[amails-fem] {args.command}: the complete output set is in {final}", file=sys.stderr)

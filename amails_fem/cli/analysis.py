@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem.analysis import correlator as co
+from amails_fem.analysis.longrun import correlate_long
 from amails_fem.analysis.products import (
     EPS2_HAT_NORMALISATION,
     candidates_record,
@@ -92,6 +93,14 @@ def register(sub) -> None:
     p.add_argument("--false-alarm", type=float, default=co.FALSE_ALARM,
                    help="global false-alarm probability of the detection threshold")
     p.add_argument("--n-mc", type=int, default=4000, help="Monte Carlo trials per anchor frequency")
+    p.add_argument("--chunk-s", type=float, default=None,
+                   help="long runs: analyse the run file in chunks of this duration (s), each a coherent segment, "
+                        "on Dask (memory bounded by a chunk; resumable)")
+    p.add_argument("--workers", type=int, default=1, help="long runs: Dask LocalCluster worker processes")
+    p.add_argument("--scheduler", default=None, help="long runs: a Dask scheduler address instead of a LocalCluster "
+                   "(tcp://host:8786), or 'serial'")
+    p.add_argument("--state-dir", default=None, help="long runs: where finished chunks are kept (default: "
+                   "OUT.chunks beside the output folder); a rerun continues from them")
     _room_flags(p)
     p.add_argument("--out", default="correlate_out", help="output folder")
     p.set_defaults(func=cmd_correlate)
@@ -176,6 +185,12 @@ def cmd_correlate(args) -> int:
     if args.n_mc < 100:
         raise SpecError(f"--n-mc must be >= 100; got {args.n_mc}")
     require_positive(args.fmin_hz, "--fmin-hz", "Hz")
+    if args.chunk_s is not None:
+        require_positive(args.chunk_s, "--chunk-s", "s")
+        if args.simulate or args.run is None or Path(args.run).suffix not in (".nc", ".h5", ".zarr"):
+            raise SpecError("--chunk-s analyses a run file (.nc, .h5 or .zarr); it does not combine with --simulate")
+        if args.workers < 1:
+            raise SpecError(f"--workers must be >= 1; got {args.workers}")
     progress = Progress(quiet=args.quiet)
     net = load_network(args.network or default_network_path())
     if args.simulate:
@@ -194,15 +209,26 @@ def cmd_correlate(args) -> int:
             progress.say(f"data quality: {line}")
         resp = _responses(args, net, progress)
     out = Path(args.out)
-    res = co.correlate(net, resp, run, fmin_hz=args.fmin_hz, fmax_hz=args.fmax_hz, statistic=args.statistic,
-                       n_mc=args.n_mc, seed=args.seed + 1, psd=args.psd, polarization_model=args.polarization_model,
-                       quality=args.coherence_quality, false_alarm=args.false_alarm, progress=progress)
+    if args.chunk_s is not None:
+        state = Path(args.state_dir) if args.state_dir else Path(getattr(args, "final_out", args.out)).with_suffix(
+            ".chunks")
+        res = correlate_long(args.run, net, chunk_s=args.chunk_s, state_dir=state, fmin_hz=args.fmin_hz,
+                             fmax_hz=args.fmax_hz, statistic=args.statistic, n_mc=args.n_mc, seed=args.seed + 1,
+                             polarization_model=args.polarization_model, false_alarm=args.false_alarm, psd=args.psd,
+                             scheduler=args.scheduler, n_workers=args.workers, order=args.order,
+                             mesh_size_m=args.mesh_size, responses=resp if args.scheduler == "serial" else None,
+                             progress=progress)
+    else:
+        res = co.correlate(net, resp, run, fmin_hz=args.fmin_hz, fmax_hz=args.fmax_hz, statistic=args.statistic,
+                           n_mc=args.n_mc, seed=args.seed + 1, psd=args.psd,
+                           polarization_model=args.polarization_model, quality=args.coherence_quality,
+                           false_alarm=args.false_alarm, progress=progress)
     extra = {"network_hash": net.spec_hash(), "mesh_size_m": args.mesh_size, "element_order": args.order}
     injection = None
     if run.injection:
         injection = {k: v for k, v in run.injection.items() if k != "polarization_drawn"}
         p = run.injection.get("polarization_drawn")
-        if p is not None:
+        if p is not None and args.chunk_s is None:
             p = np.asarray(p["re"], float) + 1j * np.asarray(p["im"], float) if isinstance(p, dict) else np.asarray(p)
             rec = co.recover_injection(net, resp, res, injection["freq_hz"], p)
             injection.update({"polarization_drawn_re": p.real, "polarization_drawn_im": p.imag,

@@ -51,3 +51,24 @@ def test_chunked_simulation_writes_the_format(tmp_path):
     assert np.array_equal(run.data_t[:, 1500:], co.simulate(net, 10.0, 50.0, seed=(5, 3)).data_t)
     with xr.open_zarr(store, decode_times=False) as ds:
         assert ds["b_t"].encoding["chunks"] == (15, 500)
+
+
+def test_cli_long_run_resumes_from_its_chunks(tmp_path):
+    from amails_fem.cli import main
+
+    net = amails()
+    store = write_run(co.simulate(net, 60.0, 50.0, seed=1), tmp_path / "run.zarr")
+    argv = ["correlate", str(store), "--chunk-s", "20", "--scheduler", "serial", "--fmin-hz", "5", "--fmax-hz", "20",
+            "--n-mc", "200", "--mesh-size-m", str(MESH_SIZE_M), "--quiet", "--out", str(tmp_path / "c")]
+    assert main(argv) == 0
+    chunks = sorted((tmp_path / "c.chunks").glob("chunk_*.npz"))
+    assert len(chunks) == 3
+    with xr.open_dataset(tmp_path / "c" / "limits.nc", engine="h5netcdf") as ds:
+        assert int(ds["n_segments"][0]) == 3 and float(ds["segment_duration_s"][0]) == 20.0
+        snr = ds["snr"].values
+    mtimes = [p.stat().st_mtime_ns for p in chunks]
+    (chunks[1]).unlink()  # as if the run had been killed before its second chunk was saved
+    assert main(argv) == 0  # the rerun redoes only that chunk
+    assert [p.stat().st_mtime_ns for p in chunks if p != chunks[1]] == [mtimes[0], mtimes[2]]
+    with xr.open_dataset(tmp_path / "c" / "limits.nc", engine="h5netcdf") as ds:
+        assert np.array_equal(ds["snr"].values, snr)
