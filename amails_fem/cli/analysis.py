@@ -79,14 +79,16 @@ def register(sub) -> None:
                                    "look-elsewhere correction and set a 95% C.L. limit on eps per frequency.",
                        epilog="examples:\n  amails-fem correlate run.nc --network geometries/amails_network.toml "
                               "--out corr\n  amails-fem correlate --simulate --duration-s 100 --fs-hz 200 --out corr")
-    p.add_argument("run", nargs="?", default=None, help="recorded run (.nc, .zarr, .fif or a CSV folder)")
-    p.add_argument("--network", default=None, help="network TOML (default: the AMAILS network)")
+    p.add_argument("run", nargs="?", default=None, help="recorded run (.nc, .zarr, .fif or a CSV folder); none "
+                   "with --simulate")
+    p.add_argument("--network", default=str(default_network_path()), help="network TOML with the run's sensors")
     p.add_argument("--simulate", action="store_true", help="simulate the run instead of reading one")
     _simulate_flags(p, required=False)
     p.add_argument("--fmin-hz", type=float, default=1.0, help="lowest frequency analysed (Hz)")
-    p.add_argument("--fmax-hz", type=float, default=None, help="highest frequency analysed (Hz; default: 0.999 "
-                   "x Nyquist)")
-    p.add_argument("--statistic", default="template", choices=("plain", "template", "optimal"))
+    p.add_argument("--fmax-hz", type=float, default=None, help="highest frequency analysed (Hz; None: 0.999 x "
+                   "Nyquist)")
+    p.add_argument("--statistic", default="template", choices=("plain", "template", "optimal"),
+                   help="pair weights: plain average (AMAILS), template-weighted or optimal cross-only")
     p.add_argument("--polarization-model", default="isotropic", choices=co.POLARIZATION_MODELS,
                    help="signal model of the limit")
     p.add_argument("--psd", default="model", choices=("model", "data"), help="auto-spectra for sigma_Y")
@@ -99,8 +101,8 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=1, help="long runs: Dask LocalCluster worker processes")
     p.add_argument("--scheduler", default=None, help="long runs: a Dask scheduler address instead of a LocalCluster "
                    "(tcp://host:8786), or 'serial'")
-    p.add_argument("--state-dir", default=None, help="long runs: where finished chunks are kept (default: "
-                   "OUT.chunks beside the output folder); a rerun continues from them")
+    p.add_argument("--state-dir", default=None, help="long runs: where finished chunks are kept (None: OUT.chunks "
+                   "beside the output folder); a rerun continues from them")
     _room_flags(p)
     p.add_argument("--out", default="correlate_out", help="output folder")
     p.set_defaults(func=cmd_correlate)
