@@ -271,7 +271,9 @@ def _block_weights(kind: str, b, sigma_e) -> np.ndarray:
 
 def _anchor_tables(band: Band, network, responses, statistic: str, n_anchors: int, n_mc: int, rng,
                    pol_seed=None) -> list:
-    """Weights V_s,m at the band's anchor frequencies and one McTable (with its exact tail) per anchor."""
+    """Weights V_s,m at the band's anchor frequencies and one McTable (with its exact tail) per anchor. rng is a
+    SeedSequence: every anchor draws the same random numbers (common random numbers), so tables that differ only
+    in scale are identical and the limit has no Monte Carlo steps at the anchors' boundaries."""
     n = network.n_sensors
     site_of = [network.rooms[s.room].site for s in network.sensors]
     f = band.freqs_hz
@@ -302,7 +304,7 @@ def _anchor_tables(band: Band, network, responses, statistic: str, n_anchors: in
             lam.append(np.linalg.eigvalsh(ch.conj().T @ v @ ch))
         tail = QuadraticFormTail(np.concatenate(lam) / sig_y)
         ratios.append(sum(np.real(np.trace(v @ se @ v @ se)) for _s, _b, v, se in blocks) / sig_y**2)
-        tables.append(_mc_table(blocks, band, sig_y, alpha, n_mc, rng, fa, tail,
+        tables.append(_mc_table(blocks, band, sig_y, alpha, n_mc, np.random.default_rng(rng), fa, tail,
                                 None if pol_seed is None else (pol_seed, a)))
     band.var_ratio = np.array(ratios)
     return tables
@@ -429,7 +431,7 @@ def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: fl
                    "analyse the run in time chunks (docs/recorded_data.md, long runs)")
     good = run.good()
     bands = plan_bands(run.n_samples, fs, fmin_hz, fmax_hz, run.t0_unix_s, quality)
-    rng = np.random.default_rng(seed)
+    seeds = np.random.SeedSequence(seed if seed is None or np.isscalar(seed) else list(seed)).spawn(len(bands))
     site_of = [network.rooms[s.room].site for s in network.sensors]
     out = {k: [] for k in ("f", "y", "sig", "alpha", "mu", "var", "anchor", "band")}
     tables = []
@@ -442,7 +444,8 @@ def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: fl
             if psd == "data":
                 p2 = np.mean(np.abs(band.spectra) ** 2, axis=0)
                 band.d_psd = uniform_filter1d(p2, 64, axis=1, mode="nearest")
-            tabs = _anchor_tables(band, network, responses, statistic, n_anchors, n_mc, rng, pol_seed)
+            tabs = _anchor_tables(band, network, responses, statistic, n_anchors, n_mc, seeds[len(out["band"])],
+                                  pol_seed)
             t_off = len(tables)
             tables += tabs
             f = band.freqs_hz
