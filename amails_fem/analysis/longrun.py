@@ -51,6 +51,15 @@ def _worker_responses(network, order: int, mesh_size_m: float):
     return _RESPONSES[key]
 
 
+def first_chunk(path, chunk_s: float):
+    """The run's first chunk (validated) without loading the rest: its sensors for the network check before any
+    work, and its data for the pair histograms."""
+    with open_run_dataset(path) as ds:
+        fs = float(ds.attrs.get("sampling_rate_hz", 0.0)) or 1.0
+        sub = ds.isel(time=slice(0, max(16, int(round(chunk_s * fs))))).load()
+    return from_dataset(sub, f"{path} (first chunk)")
+
+
 def chunk_partials(path, k: int, chunk_len: int, network, *, responses=None, order: int = 2,
                    mesh_size_m: float = 0.25, **kw) -> dict:
     """Read chunk k of a run file and return the correlator's additive partial sums (module docstring)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem.analysis import correlator as co
-from amails_fem.analysis.longrun import correlate_long
+from amails_fem.analysis.longrun import correlate_long, first_chunk
 from amails_fem.analysis.products import (
     EPS2_HAT_NORMALISATION,
     candidates_record,
@@ -137,6 +137,8 @@ def _check_simulate_flags(args) -> None:
     require_positive(args.coherence_quality, "--coherence-quality", "1")
     if args.inject_eps > 0 and not (0 < args.inject_freq_hz < args.fs_hz / 2):
         raise SpecError(f"--inject-freq-hz must be in (0, {args.fs_hz / 2}) Hz (Nyquist); got {args.inject_freq_hz}")
+    _polarization(args.inject_polarization)
+    _start_unix_s(args.start_utc)
     if args.duration_s * args.fs_hz < 16:
         raise SpecError(f"--duration-s x --fs-hz must give at least 16 samples; got {args.duration_s * args.fs_hz:g}")
 
@@ -202,8 +204,8 @@ def cmd_correlate(args) -> int:
         run = _simulated_run(args, net, progress, lambda: cache.setdefault("r", _responses(args, net, progress)))
         resp = cache.get("r") or _responses(args, net, progress)
     else:
-        with progress.step(f"reading {args.run}"):
-            run = read_any(args.run, net)
+        with progress.step(f"reading {args.run}" + (" (its first chunk: long run)" if args.chunk_s else "")):
+            run = read_any(args.run, net) if args.chunk_s is None else first_chunk(args.run, args.chunk_s)
         net = match_network(run, net, str(args.run))  # before any field solve or FFT
         if args.fmax_hz is not None and args.fmax_hz > run.fs_hz / 2:
             raise SpecError(f"--fmax-hz {args.fmax_hz} Hz exceeds the run's Nyquist frequency {run.fs_hz / 2} Hz")

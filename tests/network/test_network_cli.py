@@ -50,4 +50,10 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["correlate", "--out", str(tmp_path / "c"), "--quiet"]) == 2
     assert main(["correlate", "--simulate", "--fs-hz", "100", "--fmax-hz", "500", "--out", str(tmp_path / "c"), "--quiet"]) == 2
     assert "Nyquist" in capsys.readouterr().err
+    assert main(["simulate", NET, "--duration-s", "10", "--fs-hz", "100", "--out", str(tmp_path / "r.txt"), "--quiet"]) == 2
+    assert "--out must end in .nc, .h5 or .zarr" in capsys.readouterr().err
+    assert main(["simulate", NET, "--duration-s", "10", "--fs-hz", "100", "--inject-eps", "1e-3",
+                 "--inject-polarization", "1,0", "--out", str(tmp_path / "r.nc"), "--quiet"]) == 2
+    assert "--inject-polarization must be" in capsys.readouterr().err
+    assert not (tmp_path / "r.nc").exists()
     assert not (tmp_path / "x.h5").exists()
