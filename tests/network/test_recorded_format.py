@@ -77,6 +77,13 @@ def test_csv_folder_round_trip_with_gaps(tmp_path):
     assert np.array_equal(back.mask, run.mask)
     assert np.allclose(back.data_t, np.where(run.mask, run.data_t, 0.0), rtol=1e-14, atol=0)
     assert back.sensor_ids == run.sensor_ids
+    iso = tmp_path / "iso"  # ISO 8601 UTC timestamps instead of UNIX seconds
+    iso.mkdir()
+    t = np.datetime64("2026-03-01T00:00:00") + (np.arange(100) * 10).astype("timedelta64[ms]")
+    (iso / "SZ05.csv").write_text("time_utc,b_nT\n" + "".join(f"{a}Z,{0.01 * k}\n" for k, a in enumerate(t)))
+    one = rd.read_csv_folder(iso, amails())
+    assert one.fs_hz == 100.0 and one.sensor_ids == ("SZ05",) and one.data_t[0, 3] == pytest.approx(3e-11)
+    assert one.t0_unix_s == np.datetime64("2026-03-01T00:00:00", "s").astype(int)
 
 
 def test_mne_layout_and_fif_round_trip(tmp_path):
