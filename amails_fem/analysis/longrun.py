@@ -72,7 +72,8 @@ def chunk_partials(path, k: int, chunk_len: int, network, *, responses=None, ord
     out = {"y": res.y, "sig2": res.sigma_y**2, "a": scale, "mu": res.y - res.eps2_hat * scale,
            "var": (res.eps2_err * scale) ** 2, "freqs_hz": res.freqs_hz, "anchor": res.anchor_index,
            "anchors_hz": res.bands[0].anchors_hz, "n_good": run.good().sum(), "n": run.good().size,
-           "problems": np.array(res.problems, dtype=str)}
+           "problems": np.array(res.problems, dtype=str), "regime": np.array(res.bands[0].regime),
+           "m_max": np.array(res.bands[0].m_max)}
     for a, t in enumerate(res.tables):
         out[f"t{a}_w"] = t.w * t.sig_y
         out[f"t{a}_s"] = np.array([t.sig_y, t.alpha])
@@ -116,7 +117,7 @@ def _combine(parts: list, t_chunk_s: float, fs_hz: float, polarization_model: st
     p_thr = local_threshold_probability(false_alarm, f.size)
     thr = np.array([t.tail.isf(p_thr) for t in tables])
     seg = int(round(t_chunk_s * fs_hz))
-    band = co.Band(0, seg, len(parts), t_chunk_s, "short", 0, np.round(f * t_chunk_s).astype(int),
+    band = co.Band(0, seg, len(parts), t_chunk_s, str(p0["regime"]), int(p0["m_max"]), np.round(f * t_chunk_s).astype(int),
                    t0_unix_s + np.arange(len(parts)) * t_chunk_s, anchors_hz=p0["anchors_hz"])
     good = sum(float(p["n_good"]) for p in parts) / sum(float(p["n"]) for p in parts)
     problems = [str(x) for p in parts for x in p["problems"]]
