@@ -14,7 +14,8 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 EXPECT = {"sensor_network": ("eps gain", "eps2_hat"), "room_field_maps": ("max |B_t|", "AMAILS eq. (1) estimate"),
           "real_walls": ("full solves for 40 frequencies",), "cavity_modes": ("TM010", "G_B"),
           "room_environment": ("own field dominates at every sensor above", "pair (95 %"),
-          "haloscope_reach": ("eps(100 s)", "MHz/day", "eps toroid", "paper formula")}
+          "haloscope_reach": ("eps(100 s)", "MHz/day", "eps toroid", "paper formula"),
+          "recorded_data": ("global candidates: [(25.0", "eps_hat", "non-finite samples")}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -20,7 +20,7 @@ FILE_COMMANDS = ("templates",)
 FOLDER_COMMANDS = ("room", "run", "walls", "environment", "cavity", "tune", "place", "correlate", "limits", "probe")
 
 # One module per command family; add a new family here.
-COMMAND_MODULES = ("room", "run", "network", "cavity", "walls", "environment", "limits", "probe")
+COMMAND_MODULES = ("room", "run", "network", "analysis", "cavity", "walls", "environment", "limits", "probe")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
         if args.command in FOLDER_COMMANDS and getattr(args, "out", None):
             final = args.out
             with run_folder(final) as staging:  # the whole output set appears at once, or not at all
-                args.out = str(staging)
+                args.out, args.final_out = str(staging), str(final)
                 rc = int(args.func(args) or 0)
             if not getattr(args, "quiet", False):
                 print(f"[amails-fem] {args.command}: the complete output set is in {final}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""`amails-fem place | templates | correlate`: the sensor-network stages (composition only; physics in network/)."""
+"""`amails-fem place | templates`: the sensor-network stages (composition only; physics in network/); the
+`correlate` command lives in cli/analysis.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from amails_fem import units
-from amails_fem.analysis import correlator as co
 from amails_fem.cli import build_parser
 from amails_fem.cli.options import add_command, count, finite, flag, positive, quiet, require_less
 from amails_fem.errors import SpecError
@@ -18,11 +18,11 @@ from amails_fem.io.provenance import provenance
 from amails_fem.log import Progress
 from amails_fem.memory import require_memory
 from amails_fem.network import placement as pl
-from amails_fem.network.response import lab_templates, solve_network_rooms
+from amails_fem.network.response import solve_network_rooms
 from amails_fem.network.sensors import default_network_path, load_network
 from amails_fem.network.templates import build_templates, templates_bytes, write_templates
 from amails_fem.plotting.figures import save_figure
-from amails_fem.plotting.network import plot_limit, plot_placement, plot_snr_histograms
+from amails_fem.plotting.network import plot_placement
 from amails_fem.validate import check_quasi_static
 
 
@@ -81,26 +81,6 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output file (.h5 / .nc)")
     p.set_defaults(func=cmd_templates)
 
-    p = sub.add_parser("correlate", help="reference correlator: simulate, cross-correlate, SNR, 95%% limit on eps")
-    _common(p)
-    p.add_argument("--simulate", action="store_true", help="simulate the network's data (the only input for now)")
-    p.add_argument("--duration", type=float, default=2000.0, help="T_obs (s), default 2000 as AMAILS")
-    p.add_argument("--fs", type=float, default=1000.0, help="sampling rate (Hz), default 1000")
-    p.add_argument("--fmin", type=float, default=1.0)
-    p.add_argument("--fmax", type=float, default=500.0)
-    p.add_argument("--inject-eps", type=float, default=0.0, help="inject a DP signal of this eps (0: none)")
-    p.add_argument("--freq", type=float, default=10.1, help="injection frequency (Hz; moved to the nearest bin)")
-    p.add_argument("--polarization", default="isotropic", help="'isotropic' or 'X,Y,Z' (celestial) for the injection")
-    p.add_argument("--statistic", default="template", choices=("plain", "template", "optimal"))
-    p.add_argument("--mc", type=int, default=4000, help="Monte Carlo trials per anchor frequency")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output folder")
-    p.set_defaults(func=cmd_correlate)
-
-
-def _mesh_size_m(args) -> float:
-    return args.mesh_size_m if hasattr(args, "mesh_size_m") else args.mesh_size
-
 
 def _check_frequency(net, freq_hz: float, field: str) -> None:
     """Quasi-static check for every room of the network: one warning line above 2 pi f L / c = 0.01, refused
@@ -120,7 +100,7 @@ def _setup(args):
     net = load_network(args.network)  # SpecError before any meshing
     resp = getattr(args, "responses", None)  # run_chain solves the rooms once for all three commands
     if resp is None:
-        resp = solve_network_rooms(net, order=args.order, mesh_size_m=_mesh_size_m(args), progress=progress)
+        resp = solve_network_rooms(net, order=args.order, mesh_size_m=args.mesh_size_m, progress=progress)
     return net, resp, progress
 
 
@@ -233,74 +213,6 @@ def cmd_templates(args) -> int:
     return 0
 
 
-def cmd_correlate(args) -> int:
-
-    if not args.simulate:
-        raise SpecError("correlate needs --simulate (reading recorded data is not implemented yet)")
-    if args.inject_eps < 0:
-        raise SpecError(f"--inject-eps must be >= 0; got {args.inject_eps}")
-    if args.polarization != "isotropic":
-        try:
-            pol = [float(x) for x in args.polarization.split(",")]
-            assert len(pol) == 3
-        except (ValueError, AssertionError):
-            raise SpecError(f"--polarization must be 'isotropic' or X,Y,Z; got {args.polarization!r}") from None
-    else:
-        pol = "isotropic"
-    if args.inject_eps > 0 and not (args.fmin <= args.freq <= args.fmax):
-        raise SpecError(f"--freq {args.freq} Hz is outside [--fmin, --fmax] = [{args.fmin}, {args.fmax}] Hz")
-    if args.fmax > args.fs / 2:
-        raise SpecError(f"--fmax {args.fmax} Hz exceeds the Nyquist frequency {args.fs / 2} Hz")
-    net, resp, progress = _setup(args)
-    out = Path(args.out)
-    injection = None
-    f_bin = round(args.freq * args.duration) / args.duration
-    if args.inject_eps > 0:
-        injection = {"eps": args.inject_eps, "freq_hz": f_bin, "polarization": pol,
-                     "lab_templates": lab_templates(net, resp, [f_bin])[0]}
-    with progress.step(f"simulating {net.n_sensors} sensors x {args.duration:g} s at {args.fs:g} Hz"):
-        run = co.simulate(net, args.duration, args.fs, seed=args.seed, injection=injection)
-    res = co.correlate(net, resp, run, fmin_hz=args.fmin, fmax_hz=args.fmax, statistic=args.statistic,
-                       n_mc=args.mc, seed=args.seed + 1, progress=progress)
-    z, d = res.extra["z"], res.extra["d_psd"]
-    same = {}
-    for i, j in net.pairs():
-        key = net.sensors[i].room if net.sensors[i].room == net.sensors[j].room else "cross-site"
-        same.setdefault(key, (i, j))
-    panels = [(f"{net.ids[i]} x {net.ids[j]} ({k})", co.pair_snr(z, d, i, j)) for k, (i, j) in same.items()]
-    save_figure(plot_snr_histograms(panels), out / "snr_histograms.png", dpi=120)
-    save_figure(plot_limit(res, inject=({"freq_hz": f_bin, "eps": args.inject_eps} if injection else None)),
-                out / "limit.png", dpi=120)
-    summary = {
-        "statistic": args.statistic, "t_obs_s": run.duration_s, "fs_hz": args.fs, "band_hz": [args.fmin, args.fmax],
-        "n_bins": int(res.freqs_hz.size), "mc_threshold_snr": [t.threshold for t in res.tables],
-        "anchors_hz": res.extra["anchors_hz"], "candidates_above_threshold": int(res.candidates().size),
-        "median_eps95": float(np.median(res.eps95)),
-        "eps95_at_10hz": float(res.eps95[np.argmin(np.abs(res.freqs_hz - 10.0))]),
-        "rayleigh_over_fixed_aligned_factor": co.rayleigh_factor(res.tables[0]),
-        "pair_snr_histograms": {p[0]: {"mean": float(np.mean(p[1])), "tail_ratio_3": co.tail_ratio(p[1])} for p in panels},
-        "provenance": provenance(network_hash=net.spec_hash(), seed=args.seed, mesh_size_m=args.mesh_size,
-                                 element_order=args.order),
-    }
-    if injection:
-        p = run.injection["polarization_drawn"]
-        rec = co.recover_injection(net, resp, res, f_bin, p)
-        summary["injection"] = {"eps": args.inject_eps, "freq_hz": f_bin, "polarization_drawn_re": p.real,
-                                "polarization_drawn_im": p.imag, **rec}
-    write_json(out / "correlate.json", summary)
-    _write_limit_table(res, out / "limit.npz")
-    progress.say(f"correlate: median eps95 {summary['median_eps95']:.3g}; -> {out}")
-    return 0
-
-
-def _write_limit_table(res, path) -> None:
-
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, freqs_hz=res.freqs_hz, eps95=res.eps95.astype(np.float32), snr=res.snr.astype(np.float32),
-                     y_t2_hz=res.y.astype(np.float32), sigma_y_t2_hz=res.sigma_y.astype(np.float32))
-
-
 def run_chain(out_dir, *, quiet: bool = False, mesh_size_m: float = 0.25, duration_s: float = 2000.0,
               fs_hz: float = 1000.0) -> int:
     """The network part of `amails-fem run`: placement, templates and a simulated 2000 s correlator run with its
@@ -312,12 +224,12 @@ def run_chain(out_dir, *, quiet: bool = False, mesh_size_m: float = 0.25, durati
     responses = None
     for argv in (["place", "--out", str(out / "placement"), "--mesh-size-m", str(mesh_size_m)],
                  ["templates", "--out", str(out / "templates.h5"), "--mesh-size-m", str(mesh_size_m)],
-                 ["correlate", "--simulate", "--duration", str(duration_s), "--fs", str(fs_hz),
-                  "--out", str(out / "correlate"), "--mesh-size", str(mesh_size_m)]):
+                 ["correlate", "--simulate", "--duration-s", str(duration_s), "--fs-hz", str(fs_hz),
+                  "--out", str(out / "correlate"), "--mesh-size-m", str(mesh_size_m)]):
         args = parser.parse_args(argv + q)
         if responses is None:
 
-            responses = solve_network_rooms(load_network(args.network), order=args.order, mesh_size_m=_mesh_size_m(args),
+            responses = solve_network_rooms(load_network(args.network), order=args.order, mesh_size_m=args.mesh_size_m,
                                             progress=Progress(quiet=quiet))
         args.responses = responses
         rc = args.func(args)

@@ -1,15 +1,16 @@
-"""`amails-fem place | templates | correlate` end to end on small settings; bad input fails before meshing."""
+"""`amails-fem place | templates | simulate | correlate` end to end on small settings; bad input fails before
+meshing."""
 
 import json
 
 import h5py
+import xarray as xr
 
 from amails_fem.cli import main
 from amails_fem.network.sensors import default_network_path
 
 NET = str(default_network_path())
 FAST = ["--mesh-size-m", "0.35", "--quiet"]
-FAST_CORRELATE = ["--mesh-size", "0.35", "--quiet"]  # correlate keeps its own flags
 
 
 def test_cli_chain(tmp_path):
@@ -20,13 +21,25 @@ def test_cli_chain(tmp_path):
     summary = json.loads((tmp_path / "p" / "placement.json").read_text())
     assert summary["eps_gain_over_random_mean"] > 1 and len(summary["sensors"]) == 15
     assert (tmp_path / "p" / "placement.png").stat().st_size > 1000
-    assert main(["correlate", str(tmp_path / "p" / "placed_network.toml"), "--simulate", "--duration", "50",
-                 "--fs", "200", "--fmin", "1", "--fmax", "99", "--inject-eps", "1e-2", "--freq", "20", "--mc", "300",
-                 "--out", str(tmp_path / "c")] + FAST_CORRELATE) == 0
-    out = json.loads((tmp_path / "c" / "correlate.json").read_text())
-    assert out["injection"]["freq_hz"] == 20.0 and out["median_eps95"] > 0
-    for name in ("limit.png", "snr_histograms.png", "limit.npz"):
+    placed = str(tmp_path / "p" / "placed_network.toml")
+    assert main(["simulate", placed, "--duration-s", "50", "--fs-hz", "200", "--inject-eps", "1e-2",
+                 "--inject-freq-hz", "20", "--inject-polarization", "0,0,1", "--out", str(tmp_path / "run.nc")] + FAST) == 0
+    assert main(["correlate", str(tmp_path / "run.nc"), "--network", placed, "--fmin-hz", "1", "--fmax-hz", "99",
+                 "--n-mc", "300", "--out", str(tmp_path / "c")] + FAST) == 0
+    cand = json.loads((tmp_path / "c" / "candidates.json").read_text())
+    assert cand["global"][0]["frequency_hz"] == 20.0 and cand["global"][0]["p_global"] < 0.05
+    assert cand["injection"]["eps"] == 1e-2 and abs(cand["injection"]["eps_hat"] / 1e-2 - 1) < 0.3
+    assert cand["n_trials"] == sum(
+        b["n_frequencies"] for b in cand["bands"])
+    with xr.open_dataset(tmp_path / "c" / "limits.nc", engine="h5netcdf") as ds:
+        assert ds["eps_limit"].attrs["confidence_level"] == 0.95 and ds["eps_limit"].dims == ("frequency",)
+        assert ds["frequency"].attrs["units"] == "Hz" and float(ds["eps_limit"].median()) > 0
+    for name in ("limit.png", "snr_histograms.png"):
         assert (tmp_path / "c" / name).stat().st_size > 1000
+    assert not (tmp_path / "c" / "limit.npz").exists()
+    assert main(["correlate", "--simulate", "--duration-s", "20", "--fs-hz", "100", "--fmin-hz", "5", "--n-mc",
+                 "200", "--out", str(tmp_path / "s")] + FAST) == 0
+    assert (tmp_path / "s" / "limits.nc").exists() and (tmp_path / "s" / "candidates.json").exists()
 
 
 def test_cli_errors(tmp_path, capsys):
@@ -34,7 +47,13 @@ def test_cli_errors(tmp_path, capsys):
     bad.write_text(default_network_path().read_text().replace("position_m = [0.95, 0.0, 0.0]", "position_m = [1.5, 0.0, 0.0]", 1))
     assert main(["templates", str(bad), "--out", str(tmp_path / "x.h5"), "--quiet"]) == 2
     assert "SZ01.position_m" in capsys.readouterr().err
-    assert main(["correlate", NET, "--out", str(tmp_path / "c"), "--quiet"]) == 2
-    assert main(["correlate", NET, "--simulate", "--fs", "100", "--fmax", "500", "--out", str(tmp_path / "c"), "--quiet"]) == 2
+    assert main(["correlate", "--out", str(tmp_path / "c"), "--quiet"]) == 2
+    assert main(["correlate", "--simulate", "--fs-hz", "100", "--fmax-hz", "500", "--out", str(tmp_path / "c"), "--quiet"]) == 2
     assert "Nyquist" in capsys.readouterr().err
+    assert main(["simulate", NET, "--duration-s", "10", "--fs-hz", "100", "--out", str(tmp_path / "r.txt"), "--quiet"]) == 2
+    assert "--out must end in .nc, .h5 or .zarr" in capsys.readouterr().err
+    assert main(["simulate", NET, "--duration-s", "10", "--fs-hz", "100", "--inject-eps", "1e-3",
+                 "--inject-polarization", "1,0", "--out", str(tmp_path / "r.nc"), "--quiet"]) == 2
+    assert "--inject-polarization must be" in capsys.readouterr().err
+    assert not (tmp_path / "r.nc").exists()
     assert not (tmp_path / "x.h5").exists()
