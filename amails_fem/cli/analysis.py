@@ -28,6 +28,7 @@ from amails_fem.network.response import lab_templates, solve_network_rooms
 from amails_fem.network.runs import match_network, write_run
 from amails_fem.network.sensors import default_network_path, load_network
 from amails_fem.plotting.figures import save_figure
+from amails_fem.plotting.limits import limit_figure
 from amails_fem.plotting.network import plot_limit, plot_snr_histograms
 from amails_fem.validate import require_positive, require_range
 
@@ -248,6 +249,9 @@ def cmd_correlate(args) -> int:
                                statistic=res.statistic, rho_dm_gev_cm3=res.rho_dm_gev_cm3, t_obs_s=res.t_obs_s,
                                inject=({"freq_hz": injection["freq_hz"], "eps": injection["eps"]}
                                        if injection else None)), out / "limit.png", dpi=120)
+        save_figure(limit_figure(res.freqs_hz, res.eps95, label=f"this run, 95 % C.L. ({res.polarization_model} "
+                                 f"polarization, {res.t_obs_s:g} s)", theory="higgs-kitajima"),
+                    out / "exclusion.png", dpi=120)
     n_glob = int(np.sum(res.snr > res.global_threshold_snr))
     progress.say(f"correlate: {res.n_trials} frequencies, {n_glob} above the global threshold "
                  f"(false-alarm {res.false_alarm}); median eps_limit {np.nanmedian(res.eps95):.3g}; "

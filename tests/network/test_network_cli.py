@@ -34,7 +34,7 @@ def test_cli_chain(tmp_path):
     with xr.open_dataset(tmp_path / "c" / "limits.nc", engine="h5netcdf") as ds:
         assert ds["eps_limit"].attrs["confidence_level"] == 0.95 and ds["eps_limit"].dims == ("frequency",)
         assert ds["frequency"].attrs["units"] == "Hz" and float(ds["eps_limit"].median()) > 0
-    for name in ("limit.png", "snr_histograms.png"):
+    for name in ("limit.png", "exclusion.png", "snr_histograms.png"):
         assert (tmp_path / "c" / name).stat().st_size > 1000
     assert not (tmp_path / "c" / "limit.npz").exists()
     assert main(["correlate", "--simulate", "--duration-s", "20", "--fs-hz", "100", "--fmin-hz", "5", "--n-mc",
