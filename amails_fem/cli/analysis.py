@@ -250,7 +250,8 @@ def cmd_correlate(args) -> int:
                                inject=({"freq_hz": injection["freq_hz"], "eps": injection["eps"]}
                                        if injection else None)), out / "limit.png", dpi=120)
         save_figure(limit_figure(res.freqs_hz, res.eps95, label=f"this run, 95 % C.L. ({res.polarization_model} "
-                                 f"polarization, {res.t_obs_s:g} s)", theory="higgs-kitajima"),
+                                 f"polarization, {res.t_obs_s:g} s)",
+                                 theory=["cyncynates-weiner", "higgs-kitajima"]),
                     out / "exclusion.png", dpi=120)
     n_glob = int(np.sum(res.snr > res.global_threshold_snr))
     progress.say(f"correlate: {res.n_trials} frequencies, {n_glob} above the global threshold "

@@ -61,6 +61,10 @@ def register(subparsers) -> None:
     p.add_argument("--quartic", type=float, default=2 * math.pi, help="dark-Higgs quartic coupling lambda")
     p.add_argument("--charge", type=float, default=1.0, help="dark-Higgs charge q_H")
     p.add_argument("--loop-factor", type=float, default=1.0, help="model factor c_loop of eps = c e e_H/16 pi^2")
+    p.add_argument("--production-redshift", type=float, default=None,
+                   help="cyncynates-weiner: redshift z_* of dark-photon production (unset: H_* = m)")
+    p.add_argument("--production-hubble-ev", type=float, default=None,
+                   help="cyncynates-weiner: Hubble rate H_* (eV) at production (unset: H_* = m)")
     p.add_argument("--mass-range-ev", default=None, help="x range 'A,B' in eV (unset: the file's masses x 1/3 to x 3)")
     p.add_argument("--axion-limit", default=None,
                    help="a shipped axion-photon limit (e.g. admx-axion) converted to eps and drawn hatched")
@@ -92,6 +96,15 @@ def _polarization(text):
         return text
 
 
+def _theory_kwargs(args) -> dict:
+    kw = {"quartic": args.quartic, "charge": args.charge, "loop_factor": args.loop_factor}
+    if args.theory == "cyncynates-weiner":
+        kw.update(production_redshift=args.production_redshift, production_hubble_ev=args.production_hubble_ev)
+    elif args.production_redshift is not None or args.production_hubble_ev is not None:
+        raise SpecError("--production-redshift / --production-hubble-ev apply to --theory cyncynates-weiner only")
+    return kw
+
+
 def run(args) -> int:
     # every flag is checked before anything is read or drawn
     mass_range = _mass_range(args.mass_range_ev)
@@ -99,7 +112,7 @@ def run(args) -> int:
     theory = None if args.theory == "none" else args.theory
     higgs_kitajima_eps([1e-13], args.quartic, args.charge, args.loop_factor)   # the theory flags, always
     if theory is not None:
-        theory_line(theory, [1e-13], quartic=args.quartic, charge=args.charge, loop_factor=args.loop_factor)
+        theory_line(theory, [1e-13], **_theory_kwargs(args))
     axion = None
     if args.axion_limit is not None:
         axion = pl.load(pl.entry(args.axion_limit)["key"])
@@ -120,7 +133,7 @@ def run(args) -> int:
                       else DEFAULT_MASS_RANGE_EV)
     keys = pl.overlapping(mass_range) if overlay_keys is None else overlay_keys
     masses = np.geomspace(*mass_range, 400)
-    lines = ([theory_line(theory, masses, quartic=args.quartic, charge=args.charge, loop_factor=args.loop_factor)]
+    lines = ([theory_line(theory, masses, **_theory_kwargs(args))]
              if theory else None)
     halos = []
     if axion is not None:

@@ -36,9 +36,39 @@ def test_kinetic_mixing_uses_the_loop_estimate():
     np.testing.assert_allclose(line.eps, 3.0 * tl.higgs_kitajima_eps(m, quartic=0.5), rtol=1e-14)
 
 
-def test_vortex_line_is_refused_not_guessed_and_bad_input():
-    with pytest.raises(SpecError, match="2310.18397.*not available"):
-        tl.theory_line("cyncynates-weiner", [1e-13])
+def test_defect_formation_line_scalings_and_the_kitajima_cross_check():
+    m = np.geomspace(1e-15, 1e-11, 9)
+    # Cyncynates & Weiner eq. 3: e_H < lambda^(1/4) m / rho_*^(1/4), eps = e e_H / 16 pi^2
+    eps = tl.cyncynates_weiner_eps(m, 1.0, production_redshift=1e6)
+    np.testing.assert_allclose(eps / m, eps[0] / m[0], rtol=1e-12)             # fixed epoch: eps ~ m
+    np.testing.assert_allclose(tl.cyncynates_weiner_eps(m, 16.0 ** -1, production_redshift=1e6), eps / 2.0,
+                               rtol=1e-12)                                       # lambda^(1/4)
+    # H_* = m in the radiation era: 1 + z ~ m^(1/2), rho_* ~ m^(3/2), eps ~ m^(5/8)
+    eps_hm = tl.cyncynates_weiner_eps(m)
+    np.testing.assert_allclose(np.diff(np.log(eps_hm)) / np.diff(np.log(m)), 5.0 / 8.0, rtol=1e-10)
+    # the radiation-era conversion: H(z) = H_0 sqrt(Omega_r) (1 + z)^2 inverted
+    zp1 = tl.production_one_plus_z(m)
+    np.testing.assert_allclose(tl.H0_EV * np.sqrt(tl.OMEGA_R) * zp1**2, m, rtol=1e-12)
+    # Kitajima et al.'s bound m / (q e_H) >> 60 eV (2 pi / lambda)^(1/4) is the same criterion with
+    # rho_* = 2 pi (60 eV)^4: dark matter in place by 1 + z = 2.0e6, the "redshift ~1e6" benchmark of the paper
+    zk = (2 * math.pi * 60.0**4 / tl.RHO_DM0_EV4) ** (1 / 3) - 1
+    assert 1.5e6 < zk < 2.5e6
+    np.testing.assert_allclose(tl.cyncynates_weiner_eps(m, 2 * math.pi, production_redshift=zk),
+                               tl.higgs_kitajima_eps(m, 2 * math.pi), rtol=1e-10)
+    # production at H_* = m (minimal mechanisms) is far stricter: ~1e-22..1e-20 at the AMAILS masses
+    assert 1e-23 < float(tl.cyncynates_weiner_eps(4.1357e-14)) < 1e-20
+    line = tl.theory_line("cyncynates-weiner", m, quartic=1.0, production_redshift=1e6)
+    assert "2310.18397" in line.citation and "z_* = 1e+06" in line.label
+    np.testing.assert_allclose(line.eps, eps, rtol=1e-14)
+
+
+def test_theory_lines_bad_input():
+    with pytest.raises(SpecError, match="production_redshift must be"):
+        tl.theory_line("cyncynates-weiner", [1e-13], production_redshift=10.0)
+    with pytest.raises(SpecError, match="not both"):
+        tl.cyncynates_weiner_eps([1e-13], production_redshift=1e6, production_hubble_ev=1e-13)
+    with pytest.raises(SpecError, match="radiation era"):
+        tl.cyncynates_weiner_eps([1e-13], production_hubble_ev=1e-30)
     with pytest.raises(SpecError, match="quartic"):
         tl.theory_line("higgs-kitajima", [1e-13], quartic=-1.0)
     with pytest.raises(SpecError, match="mass_ev"):
