@@ -13,6 +13,7 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
+from amails_fem.specs.openings import check_openings, parse_openings
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
@@ -25,12 +26,15 @@ class MeshOptions:
     size_m: float | None = None  # None: room size / 12
     wall_size_m: float | None = None  # None: size_m / 2
     order: int = 2
+    opening_size_m: float | None = None  # rooms with openings: size at the opening rims (None: see meshing/openings.py)
 
     def __post_init__(self):
         if self.size_m is not None:
             require_positive(self.size_m, "mesh.size_m")
         if self.wall_size_m is not None:
             require_positive(self.wall_size_m, "mesh.wall_size_m")
+        if self.opening_size_m is not None:
+            require_positive(self.opening_size_m, "mesh.opening_size_m")
         if self.order not in (1, 2):
             raise SpecError(f"mesh.order must be 1 or 2; got {self.order!r}")
 
@@ -74,6 +78,8 @@ class RoomBase:
         data = asdict(self)
         data.pop("mesh")
         data.pop("name")
+        if not data.get("openings", True):
+            data.pop("openings")  # a closed room hashes as before openings existed
         return content_hash({"shape": self.shape, **data})
 
     def default_mesh_size_m(self) -> float:
@@ -87,11 +93,13 @@ def _store_positive(spec, name: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class BoxRoom(RoomBase):
-    """Rectangular room lx_m x ly_m x lz_m, centred at the origin."""
+    """Rectangular room lx_m x ly_m x lz_m, centred at the origin; ``openings``: doors and tubes in its walls
+    (amails_fem/specs/openings.py), empty for a closed room."""
 
     lx_m: float
     ly_m: float
     lz_m: float
+    openings: tuple = ()
 
     shape = "box"
     wall_names = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling")
@@ -99,6 +107,7 @@ class BoxRoom(RoomBase):
     def __post_init__(self):
         for name in ("lx_m", "ly_m", "lz_m"):
             _store_positive(self, name)
+        object.__setattr__(self, "openings", check_openings(self.openings, self.half_m))
 
     @property
     def half_m(self) -> np.ndarray:
@@ -223,9 +232,11 @@ _REQUIRED = {
 }
 
 
-def box_room(lx_m: float, ly_m: float, lz_m: float, *, name: str = "", mesh: MeshOptions | None = None) -> BoxRoom:
-    """A rectangular room, centred at the origin (m)."""
-    return BoxRoom(name=name, mesh=mesh or MeshOptions(), lx_m=lx_m, ly_m=ly_m, lz_m=lz_m)
+def box_room(lx_m: float, ly_m: float, lz_m: float, *, name: str = "", mesh: MeshOptions | None = None,
+             openings=None) -> BoxRoom:
+    """A rectangular room, centred at the origin (m); openings: Door / Tube objects in its walls."""
+    return BoxRoom(name=name, mesh=mesh or MeshOptions(), lx_m=lx_m, ly_m=ly_m, lz_m=lz_m,
+                   openings=tuple(openings or ()))
 
 
 def cylinder_room(radius_m: float, height_m: float, axis: str = "z", *, name: str = "",
@@ -261,11 +272,17 @@ def parse_room(table: dict, source: str = "<dict>") -> RoomBase:
     if unknown:
         raise SpecError(f"{source}: room.{unknown[0]} is not a {shape} room key (allowed: {', '.join(sorted(allowed))})")
     mesh_table = dict(table.get("mesh", {}))
-    unknown = sorted(set(mesh_table) - {"size_m", "wall_size_m", "order"})
+    unknown = sorted(set(mesh_table) - {"size_m", "wall_size_m", "order", "opening_size_m"})
     if unknown:
-        raise SpecError(f"{source}: mesh.{unknown[0]} is not a mesh key (allowed: size_m, wall_size_m, order)")
+        raise SpecError(f"{source}: mesh.{unknown[0]} is not a mesh key (allowed: size_m, wall_size_m, order, "
+                        "opening_size_m)")
+    extra = {}
+    if "openings" in table:
+        if shape != "box":
+            raise SpecError(f"{source}: [[openings]] are supported in box rooms only; got a {shape} room")
+        extra["openings"] = parse_openings(table["openings"], source)
     try:
         mesh = MeshOptions(**mesh_table)
-        return SHAPES[shape](mesh=mesh, **room)
+        return SHAPES[shape](mesh=mesh, **room, **extra)
     except SpecError as err:
         raise SpecError(f"{source}: {err}") from None

@@ -1,0 +1,285 @@
+"""Meshes of box rooms with openings: the room, its doors and tubes, and the outer region they lead to (gmsh OCC).
+
+The joined air domain is the room (with the tube interiors) plus the outer region: the gap to the next layer (a
+closed shell of thickness gap_m around the room) or a truncated lab (the room's box grown by lab_m). The room's
+wall is a zero-thickness perfect conductor: a sheet of facets between the room and the outer region, with the
+openings cut out of it. After meshing, the vertices on a sheet (except those on an opening's rim, where the sheet
+ends) are duplicated for the outer region's tetrahedra, so the potential may jump across the sheet and each side
+carries its own Neumann data (docs/openings.md). The element size shrinks to ``opening_size_m`` at the rims,
+where the field is singular (~ r^-1/2 at the edge of a thin sheet).
+
+Named facets: the room side of each wall keeps the closed room's names (x_min ... ceiling), ``tube_i`` the inside
+of tube i, ``opening_i`` the (interior) aperture facets of opening i, ``outer_side`` the outer side of every sheet,
+``outer_layer`` the next layer (gap) or ``lab_boundary`` the truncation of the lab.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import gmsh
+import numpy as np
+from skfem import MeshTet1
+
+from amails_fem.errors import SpecError
+from amails_fem.log import QUIET, Progress
+from amails_fem.meshing.cache import cached_mesh
+from amails_fem.meshing.read import facet_indices, fast_topology
+from amails_fem.meshing.rooms import RoomMesh, resolve_sizes
+from amails_fem.specs.openings import WALL_FRAMES, Door, Tube, outer_region
+from amails_fem.specs.rooms import BoxRoom
+from amails_fem.validate import require_positive
+
+
+@dataclass
+class OpenRoomMesh(RoomMesh):
+    """A room mesh with openings: regions, apertures and the boundary split into conductor and truncation."""
+
+    in_room: np.ndarray = None  # (n_elements,) bool: room and tube interiors (False: the outer region)
+    apertures: dict = field(default_factory=dict)  # opening_i -> interior facet indices (room side is 'in_room')
+    conductor_facets: np.ndarray = None  # boundary facets carrying the conductor's Neumann data (both sheet sides)
+    truncation_facets: np.ndarray = None  # lab truncation (Dirichlet: the ambient field); empty for a gap
+    outer: str = "gap"
+    outer_m: float = 0.0  # gap thickness or lab margin (m)
+    opening_size_m: float = 0.0
+
+
+def resolve_opening_size(spec: BoxRoom, wall_size_m: float, opening_size_m=None) -> float:
+    """Element size at the opening rims (m): the argument, else the spec's mesh.opening_size_m, else
+    min(wall size / 2, smallest opening feature / 4)."""
+    value = opening_size_m if opening_size_m is not None else spec.mesh.opening_size_m
+    if value is None:
+        value = min(0.5 * wall_size_m, min(op.smallest_feature_m for op in spec.openings) / 4.0)
+    value = require_positive(value, "mesh.opening_size_m")
+    if value > wall_size_m:
+        raise SpecError(f"mesh.opening_size_m ({value} m) must not exceed mesh.wall_size_m ({wall_size_m} m)")
+    return value
+
+
+def outer_margin_m(spec: BoxRoom) -> tuple[str, float]:
+    """(region, thickness): ("gap", gap_m) or ("lab", lab_m, default half the room's largest dimension)."""
+    lead, margin = outer_region(spec.openings)
+    return lead, float(margin if margin is not None else 0.5 * spec.extent_m)
+
+
+def mesh_open_room(spec: BoxRoom, *, size_m=None, wall_size_m=None, opening_size_m=None, progress: Progress = QUIET,
+                   use_cache: bool = True) -> OpenRoomMesh:
+    """Mesh a box room with openings and its outer region; split the potential along the conductor sheets."""
+    if not isinstance(spec, BoxRoom) or not spec.openings:
+        raise SpecError("mesh_open_room needs a box room with openings (amails_fem.geometry.box_room(..., openings=[...]))")
+    size, wall = resolve_sizes(spec, size_m, wall_size_m)
+    rim = resolve_opening_size(spec, wall, opening_size_m)
+    lead, margin = outer_margin_m(spec)
+    key_data = {"spec": spec.spec_hash(), "shape": "box_openings", "size": size, "wall": wall, "rim": rim}
+    names = spec.wall_names
+    t0 = time.perf_counter()
+    with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {lead} "
+                       f"(size {size:g} m, walls {wall:g} m, rims {rim:g} m)") as info:
+        key, from_cache, (raw, named, groups) = cached_mesh(
+            "box_openings", key_data, lambda g: _build(g, spec, size, wall, rim, lead, margin), names=names,
+            cell_tags=True, use_cache=use_cache, progress=progress)
+        mesh, walls, in_room, conductor, truncation, apertures = split_sheets(raw, named, groups["room"], spec, lead)
+        info["note"] = f"{mesh.t.shape[1]} tetrahedra{' (cached)' if from_cache else ''}"
+    return OpenRoomMesh(mesh=mesh, walls=walls, size_m=size, wall_size_m=wall, geometric_order=1, key=key,
+                        seconds=time.perf_counter() - t0, from_cache=from_cache, in_room=in_room, apertures=apertures,
+                        conductor_facets=conductor, truncation_facets=truncation, outer=lead, outer_m=margin,
+                        opening_size_m=rim)
+
+
+# -- geometry -------------------------------------------------------------------------------------------------------
+def _point(spec: BoxRoom, wall: str, u: float, v: float, w: float = 0.0) -> np.ndarray:
+    """Room-frame point at in-plane (u, v) of ``wall`` and w metres outside its plane."""
+    k, sign, iu, iv = WALL_FRAMES[wall]
+    x = np.zeros(3)
+    x[k] = sign * (spec.half_m[k] + w)
+    x[iu], x[iv] = u, v
+    return x
+
+
+def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
+    pts = [occ.addPoint(*_point(spec, wall, cu + a * eu, cv + b * ev)) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    lines = [occ.addLine(pts[i], pts[(i + 1) % 4]) for i in range(4)]
+    return occ.addCurveLoop(lines)
+
+
+def _opening_entities(occ, spec: BoxRoom, op) -> tuple[list, list]:
+    """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment."""
+    k, sign, iu, _ = WALL_FRAMES[op.wall]
+    cu, cv = op.center_m
+    if isinstance(op, Door):
+        eu, ev = op.half_extent_m
+        outer = _rect_loop(occ, spec, op.wall, cu, cv, eu, ev)
+        if op.seam_m is None:
+            return [(2, occ.addPlaneSurface([outer]))], []
+        if op.seam_m == 0:
+            return [], [(2, occ.addPlaneSurface([outer]))]  # a leaf with contact: wall all over
+        s = op.seam_m
+        inner = _rect_loop(occ, spec, op.wall, cu, cv, eu - s, ev - s)
+        return [(2, occ.addPlaneSurface([outer, inner]))], [(2, occ.addPlaneSurface([inner]))]
+    c = _point(spec, op.wall, cu, cv)
+    normal = sign * np.eye(3)[k]
+    if op.length_m == 0:
+        return [(2, occ.addDisk(*c, op.radius_m, op.radius_m, zAxis=list(normal), xAxis=list(np.eye(3)[iu])))], []
+    return [], [(3, occ.addCylinder(*c, *(normal * op.length_m), op.radius_m))]
+
+
+def _build(gmsh_, spec: BoxRoom, size: float, wall: float, rim: float, lead: str, margin: float) -> None:
+    """Inside a gmsh session: room, outer region, openings, physical groups, size fields, the mesh."""
+    occ = gmsh_.model.occ
+    h = spec.half_m
+    room = occ.addBox(*(-h), *(2 * h))
+    outer = occ.addBox(*(-h - margin), *(2 * (h + margin)))
+    tools, owners = [(3, room)], [None]
+    aperture_inputs = {}
+    for i, op in enumerate(spec.openings):
+        apert, other = _opening_entities(occ, spec, op)
+        for ent in apert:
+            aperture_inputs[len(tools)] = i
+            tools.append(ent)
+            owners.append(i)
+        for ent in other:
+            tools.append(ent)
+            owners.append(i)
+    _, omap = occ.fragment([(3, outer)], tools)
+    occ.synchronize()
+    room_vols = {t for d, t in omap[1] if d == 3}
+    for j, (dim, _) in enumerate(tools):
+        if dim == 3 and j > 0:  # tube interiors belong to the room side
+            room_vols |= {t for d, t in omap[1 + j] if d == 3}
+    all_vols = {t for _, t in gmsh_.model.getEntities(3)}
+    outer_vols = all_vols - room_vols
+    aperture_of = {}
+    for j, i in aperture_inputs.items():
+        for d, t in omap[1 + j]:
+            if d == 2:
+                aperture_of[t] = i
+    groups: dict[str, list[int]] = {}
+    tol = 1e-6 * float(h.max())
+    for _, s in gmsh_.model.getEntities(2):
+        up, _ = gmsh_.model.getAdjacencies(2, s)
+        up = [int(v) for v in up]
+        if len(up) == 1:
+            groups.setdefault("lab_boundary" if lead == "lab" else "outer_layer", []).append(s)
+            continue
+        sides = {v in room_vols for v in up}
+        if sides != {True, False}:
+            continue  # between the room and a tube interior: not a boundary
+        com = np.array(occ.getCenterOfMass(2, s))
+        name = _classify_interface(spec, s, com, aperture_of, tol)
+        groups.setdefault(name, []).append(s)
+    gmsh_.model.addPhysicalGroup(3, sorted(room_vols), name="room")
+    gmsh_.model.addPhysicalGroup(3, sorted(outer_vols), name="outer")
+    for name, tags in groups.items():
+        gmsh_.model.addPhysicalGroup(2, tags, name=name)
+    rims = [c for name, tags in groups.items() if name.startswith("opening_")
+            for _, c in gmsh_.model.getBoundary([(2, t) for t in tags], combined=False, oriented=False)]
+    sheets = [t for name, tags in groups.items() if not name.startswith("opening_") and name != "lab_boundary"
+              for t in tags]
+    tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
+    wall_eff = min(wall, margin) if lead == "gap" else wall
+    _size_fields(gmsh_, sheets, sorted(set(rims)), tubes, size, wall_eff, rim, spec)
+    gmsh_.option.setNumber("Mesh.Algorithm3D", 10)  # HXT
+    gmsh_.option.setNumber("Mesh.Optimize", 1)
+    gmsh_.model.mesh.generate(3)
+    old, new = gmsh_.model.mesh.computeRenumbering("Hilbert")
+    gmsh_.model.mesh.renumberNodes(old, new)
+
+
+def _classify_interface(spec: BoxRoom, tag: int, com: np.ndarray, aperture_of: dict, tol: float) -> str:
+    """Name of a surface between the room side and the outer region: opening_i (aperture), a wall, or tube_i."""
+    if tag in aperture_of:
+        return f"opening_{aperture_of[tag]}"
+    for i, op in enumerate(spec.openings):
+        if isinstance(op, Tube) and op.length_m > 0:
+            k, _, iu, iv = WALL_FRAMES[op.wall]
+            c_far = _point(spec, op.wall, *op.center_m, op.length_m)
+            c_base = _point(spec, op.wall, *op.center_m)
+            d = com - c_base
+            along = abs(d[k])
+            radial = math.hypot(d[iu], d[iv])
+            if abs(com[k] - c_far[k]) < tol and radial < op.radius_m:
+                return f"opening_{i}"  # the tube's far mouth
+            if tol < along < op.length_m + tol and radial < op.radius_m * 1.01:
+                return f"tube_{i}"
+    for name, (k, sign, _, _) in WALL_FRAMES.items():
+        if abs(com[k] - sign * spec.half_m[k]) < tol:
+            return name
+    raise RuntimeError(f"surface {tag} at {com.tolist()} is neither a wall, a tube nor an opening")
+
+
+def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
+    """Min of two thresholds: wall size at the conductor sheets, rim size at the opening edges and on the tube walls
+    (linear growth to the bulk size over 3 bulk sizes)."""
+    f = gmsh_.model.mesh.field
+    d_wall = f.add("Distance")
+    f.setNumbers(d_wall, "SurfacesList", sheets)
+    f.setNumber(d_wall, "Sampling", int(min(400, max(20, math.ceil(2 * spec.extent_m / wall)))))
+    t_wall = f.add("Threshold")
+    for k, v in (("InField", d_wall), ("SizeMin", wall), ("SizeMax", size), ("DistMin", 0.0),
+                 ("DistMax", 3.0 * size if wall < size else 1e-9)):
+        f.setNumber(t_wall, k, v)
+    fields = [t_wall]
+    sources = []
+    if rims:
+        d_rim = f.add("Distance")
+        f.setNumbers(d_rim, "CurvesList", rims)
+        f.setNumber(d_rim, "Sampling", int(min(2000, max(20, math.ceil(2 * spec.extent_m / rim)))))
+        sources.append(d_rim)
+    if tubes:  # sampled per surface direction: a few points per rim size along the tube
+        longest = max(max(2 * math.pi * op.radius_m, op.length_m) for op in spec.openings if isinstance(op, Tube))
+        d_tube = f.add("Distance")
+        f.setNumbers(d_tube, "SurfacesList", tubes)
+        f.setNumber(d_tube, "Sampling", int(min(200, max(10, math.ceil(2 * longest / rim)))))
+        sources.append(d_tube)
+    for src in sources:
+        t_rim = f.add("Threshold")
+        for k, v in (("InField", src), ("SizeMin", rim), ("SizeMax", size), ("DistMin", 0.5 * rim),
+                     ("DistMax", 3.0 * size)):
+            f.setNumber(t_rim, k, v)
+        fields.append(t_rim)
+    both = f.add("Min")
+    f.setNumbers(both, "FieldsList", fields)
+    f.setAsBackgroundMesh(both)
+    for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
+        gmsh_.option.setNumber(option, 0)
+
+
+# -- the sheets ---------------------------------------------------------------------------------------------------------
+def split_sheets(mesh, named: dict, in_room: np.ndarray, spec: BoxRoom, lead: str):
+    """Duplicate the sheet vertices (not those on an opening's rim) for the outer region's tetrahedra.
+
+    Returns (mesh, walls, in_room, conductor facets, truncation facets, apertures): walls maps the closed room's wall
+    names (room side), tube_i and outer_side (the outer side of every sheet) and outer_layer / lab_boundary to
+    facet indices of the new mesh.
+    """
+    sheet_names = [n for n in named if n in WALL_FRAMES or n.startswith("tube_")]
+    aperture_names = [n for n in named if n.startswith("opening_")]
+    sheet_tri = {n: mesh.facets[:, named[n]].T for n in sheet_names}
+    sheet_v = np.unique(np.concatenate([t.ravel() for t in sheet_tri.values()]))
+    rim_v = np.unique(np.concatenate([mesh.facets[:, named[n]].ravel() for n in aperture_names])) \
+        if aperture_names else np.array([], int)
+    dup = np.setdiff1d(sheet_v, rim_v)
+    nv = mesh.p.shape[1]
+    new_id = np.arange(nv)
+    new_id[dup] = nv + np.arange(len(dup))
+    p = np.hstack([mesh.p, mesh.p[:, dup]])
+    t = mesh.t.copy()
+    t[:, ~in_room] = new_id[t[:, ~in_room]]
+    out = MeshTet1(np.ascontiguousarray(p), np.ascontiguousarray(t))
+    fast_topology(out)
+    walls = {n: np.sort(facet_indices(out, tri)) for n, tri in sheet_tri.items()}
+    walls["outer_side"] = np.sort(facet_indices(out, new_id[np.concatenate(list(sheet_tri.values()))]))
+    ext = "lab_boundary" if lead == "lab" else "outer_layer"
+    walls[ext] = np.sort(facet_indices(out, new_id[mesh.facets[:, named[ext]].T]))
+    apertures = {n: np.sort(facet_indices(out, mesh.facets[:, named[n]].T)) for n in aperture_names}
+    for n in spec.wall_names:
+        walls.setdefault(n, np.array([], np.int64))
+    boundary = out.boundary_facets()
+    truncation = walls[ext] if lead == "lab" else np.array([], np.int64)
+    conductor = np.setdiff1d(boundary, truncation)
+    expected = sum(len(v) for k, v in walls.items() if k != "outer_side") + len(walls["outer_side"])
+    if len(boundary) != expected:
+        raise RuntimeError(f"sheet split left {len(boundary)} boundary facets, expected {expected}")
+    return out, walls, in_room, conductor, truncation, apertures

@@ -1,0 +1,254 @@
+"""Openings in box-room walls: doors (open, closed by a leaf with a seam, or with contact), circular holes and tubes.
+
+An opening joins the room's air to an outer region (docs/openings.md, docs/physics.md sec. 6):
+
+- ``leads_to = "gap"``: the gap between this wall layer and the next, a closed shell of thickness ``gap_m`` around
+  the whole room, bounded by the next layer (a perfect conductor);
+- ``leads_to = "lab"``: the lab, a truncated region reaching ``lab_m`` beyond the room on every side, whose outer
+  boundary carries the ambient field (zero, or a uniform test field).
+
+In-plane coordinates (``center_m`` = (u, v) in metres, room frame, origin at the room centre):
+
+    wall        normal   u   v
+    x_min/x_max   x      y   z
+    y_min/y_max   y      x   z
+    floor/ceiling z      x   y
+
+A door's width runs along u and its height along v (on a side wall: horizontal and vertical). Tubes stick out of
+the wall into the outer region (length 0: a plain circular hole in the thin wall). All checks raise one SpecError
+line before any meshing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from amails_fem.errors import SpecError
+from amails_fem.validate import require_option, require_positive, require_range
+
+# wall -> (normal axis, outward sign, u axis, v axis)
+WALL_FRAMES = {
+    "x_min": (0, -1, 1, 2), "x_max": (0, +1, 1, 2),
+    "y_min": (1, -1, 0, 2), "y_max": (1, +1, 0, 2),
+    "floor": (2, -1, 0, 1), "ceiling": (2, +1, 0, 1),
+}
+LEADS_TO = ("gap", "lab")
+
+
+def _center(value, field: str) -> tuple[float, float]:
+    try:
+        c = tuple(float(x) for x in value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{field} must be two in-plane coordinates (u, v) in m; got {value!r}") from None
+    if len(c) != 2 or not all(math.isfinite(x) for x in c) or any(isinstance(x, (bool, str)) for x in value):
+        raise SpecError(f"{field} must be two finite in-plane coordinates (u, v) in m; got {value!r}")
+    return c
+
+
+def _outer_region(opening, field: str) -> None:
+    require_option(opening.leads_to, f"{field}.leads_to", LEADS_TO)
+    object.__setattr__(opening, "gap_m", require_positive(opening.gap_m, f"{field}.gap_m"))
+    if opening.lab_m is not None:
+        object.__setattr__(opening, "lab_m", require_positive(opening.lab_m, f"{field}.lab_m"))
+
+
+@dataclass(frozen=True)
+class Door:
+    """A rectangular doorway width_m x height_m centred at center_m = (u, v) on ``wall`` (in-plane axes above).
+
+    seam_m: None, an open doorway; 0, closed by a leaf with contact (no opening left); > 0, closed by a leaf
+    that leaves a seam of this width all round (no contact). leads_to: "gap" (a closed gap of thickness gap_m
+    to the next layer) or "lab" (a truncated lab region reaching lab_m beyond the room; default half the room's
+    largest dimension).
+    """
+
+    wall: str
+    center_m: tuple
+    width_m: float
+    height_m: float
+    seam_m: float | None = None
+    leads_to: str = "gap"
+    gap_m: float = 0.1
+    lab_m: float | None = None
+
+    kind = "door"
+
+    def __post_init__(self):
+        require_option(self.wall, "door.wall", tuple(WALL_FRAMES))
+        object.__setattr__(self, "center_m", _center(self.center_m, "door.center_m"))
+        object.__setattr__(self, "width_m", require_positive(self.width_m, "door.width_m"))
+        object.__setattr__(self, "height_m", require_positive(self.height_m, "door.height_m"))
+        if self.seam_m is not None:
+            seam = require_range(self.seam_m, "door.seam_m", 0.0, math.inf, "m")
+            if 2 * seam >= min(self.width_m, self.height_m):
+                raise SpecError(f"door.seam_m must be below half the door's smaller side "
+                                f"({0.5 * min(self.width_m, self.height_m):g} m); got {self.seam_m!r}")
+            object.__setattr__(self, "seam_m", seam)
+        _outer_region(self, "door")
+
+    @property
+    def half_extent_m(self) -> tuple[float, float]:
+        """Half sizes along u and v (m)."""
+        return 0.5 * self.width_m, 0.5 * self.height_m
+
+    @property
+    def is_open(self) -> bool:
+        """True when air passes (open doorway or a seam); False for a leaf with contact."""
+        return self.seam_m is None or self.seam_m > 0
+
+    @property
+    def aperture_m2(self) -> float:
+        """Open area (m^2): the doorway, the seam ring, or 0 with contact."""
+        if self.seam_m is None:
+            return self.width_m * self.height_m
+        s = self.seam_m
+        return self.width_m * self.height_m - (self.width_m - 2 * s) * (self.height_m - 2 * s)
+
+    @property
+    def smallest_feature_m(self) -> float:
+        """The smallest length of the opening (its seam or its smaller side), for the edge refinement."""
+        return self.seam_m if self.seam_m else min(self.width_m, self.height_m)
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A circular tube (waveguide-below-cutoff chimney) of radius_m through ``wall`` at center_m = (u, v), sticking
+    length_m out of the wall into the outer region (length 0: a plain hole in the thin wall). Its far end opens
+    into the gap (leads_to "gap", length_m < gap_m) or the lab (leads_to "lab", length_m < lab_m)."""
+
+    wall: str
+    center_m: tuple
+    radius_m: float
+    length_m: float
+    leads_to: str = "gap"
+    gap_m: float = 0.1
+    lab_m: float | None = None
+
+    kind = "tube"
+    is_open = True
+
+    def __post_init__(self):
+        require_option(self.wall, "tube.wall", tuple(WALL_FRAMES))
+        object.__setattr__(self, "center_m", _center(self.center_m, "tube.center_m"))
+        object.__setattr__(self, "radius_m", require_positive(self.radius_m, "tube.radius_m"))
+        object.__setattr__(self, "length_m", require_range(self.length_m, "tube.length_m", 0.0, math.inf, "m"))
+        _outer_region(self, "tube")
+
+    @property
+    def half_extent_m(self) -> tuple[float, float]:
+        return self.radius_m, self.radius_m
+
+    @property
+    def aperture_m2(self) -> float:
+        return math.pi * self.radius_m**2
+
+    @property
+    def smallest_feature_m(self) -> float:
+        return self.radius_m
+
+
+OPENING_TYPES = {"door": Door, "tube": Tube}
+
+
+def outer_region(openings) -> tuple[str, float] | None:
+    """(leads_to, thickness in m) shared by all openings of a room: gap_m for a gap, lab_m (or None) for the lab."""
+    if not openings:
+        return None
+    first = openings[0]
+    return first.leads_to, (first.gap_m if first.leads_to == "gap" else first.lab_m)
+
+
+def check_openings(openings, half_m) -> tuple:
+    """Validate a box room's openings against its half sizes (m): type, inside the wall, no overlap, one outer
+    region, tubes that end inside it. Returns the openings as a tuple."""
+    openings = tuple(openings or ())
+    half = np.asarray(half_m, float)
+    for i, op in enumerate(openings):
+        if not isinstance(op, (Door, Tube)):
+            raise SpecError(f"openings[{i}] must be an amails_fem.geometry.Door or Tube; got {type(op).__name__}")
+    if not openings:
+        return openings
+    kinds = {op.leads_to for op in openings}
+    if len(kinds) > 1:
+        raise SpecError("openings[*].leads_to must be the same for every opening of a room (one outer region: "
+                        f"the gap to the next layer or the lab); got {sorted(kinds)}")
+    lead = openings[0].leads_to
+    if lead == "gap":
+        gaps = {op.gap_m for op in openings}
+        if len(gaps) > 1:
+            raise SpecError(f"openings[*].gap_m must be the same for every opening (one gap to the next layer); "
+                            f"got {sorted(gaps)} m")
+    else:
+        labs = {op.lab_m for op in openings}
+        if len(labs) > 1:
+            raise SpecError(f"openings[*].lab_m must be the same for every opening (one lab region); got {labs}")
+    margin = openings[0].gap_m if lead == "gap" else (openings[0].lab_m or float(half.max()))
+    for i, op in enumerate(openings):
+        field = f"openings[{i}] ({op.kind} on {op.wall})"
+        k, _, iu, iv = WALL_FRAMES[op.wall]
+        wall_half = half[[iu, iv]]
+        eu, ev = op.half_extent_m
+        if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
+            raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
+                            f"({2 * wall_half[0]:g} x {2 * wall_half[1]:g} m)")
+        cu, cv = op.center_m
+        tol = 1e-9 * float(half.max())
+        if abs(cu) + eu > wall_half[0] + tol or abs(cv) + ev > wall_half[1] + tol:
+            raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the wall; it must stay within "
+                            f"|u| <= {wall_half[0] - eu:g} m, |v| <= {wall_half[1] - ev:g} m")
+        if isinstance(op, Tube):
+            if op.length_m >= margin:
+                where = f"the gap (gap_m = {margin:g} m)" if lead == "gap" else f"the lab region (lab_m = {margin:g} m)"
+                raise SpecError(f"{field}: length_m = {op.length_m:g} m would take the tube through {where} into "
+                                "nothing modelled; it must be shorter than the gap or lab margin")
+            if abs(cu) + eu >= wall_half[0] - tol or abs(cv) + ev >= wall_half[1] - tol:
+                raise SpecError(f"{field}: a tube must lie strictly inside its wall (clear of the wall's edges)")
+    for i in range(len(openings)):
+        for j in range(i + 1, len(openings)):
+            a, b = openings[i], openings[j]
+            if a.wall == b.wall and _overlap(a, b):
+                raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall {a.wall}; openings must be apart")
+    return openings
+
+
+def _overlap(a, b) -> bool:
+    """True when two openings on one wall overlap or touch (rectangle/disc geometry in (u, v))."""
+    ca, cb = np.array(a.center_m), np.array(b.center_m)
+    if isinstance(a, Tube) and isinstance(b, Tube):
+        return float(np.linalg.norm(ca - cb)) <= a.radius_m + b.radius_m
+    if isinstance(a, Door) and isinstance(b, Door):
+        return bool(np.all(np.abs(ca - cb) <= np.array(a.half_extent_m) + np.array(b.half_extent_m)))
+    door, tube = (a, b) if isinstance(a, Door) else (b, a)
+    d = np.array(door.center_m)
+    nearest = np.clip(np.array(tube.center_m), d - door.half_extent_m, d + door.half_extent_m)
+    return float(np.linalg.norm(nearest - np.array(tube.center_m))) <= tube.radius_m
+
+
+def parse_openings(rows, source: str = "<dict>") -> tuple:
+    """[[openings]] rows of a spec (each with kind = "door" or "tube" and the keys of Door or Tube)."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise SpecError(f"{source}: openings must be an array of tables ([[openings]])")
+    out = []
+    for i, row in enumerate(rows):
+        row = dict(row)
+        kind = row.pop("kind", None)
+        if kind not in OPENING_TYPES:
+            raise SpecError(f"{source}: openings[{i}].kind must be 'door' or 'tube'; got {kind!r}")
+        cls = OPENING_TYPES[kind]
+        allowed = set(cls.__dataclass_fields__)
+        unknown = sorted(set(row) - allowed)
+        if unknown:
+            raise SpecError(f"{source}: openings[{i}].{unknown[0]} is not a {kind} key (allowed: kind, "
+                            f"{', '.join(sorted(allowed))})")
+        missing = [k for k in ("wall", "center_m") + (("width_m", "height_m") if kind == "door"
+                                                      else ("radius_m", "length_m")) if k not in row]
+        if missing:
+            raise SpecError(f"{source}: openings[{i}].{missing[0]} is missing")
+        try:
+            out.append(cls(**row))
+        except SpecError as err:
+            raise SpecError(f"{source}: openings[{i}]: {err}") from None
+    return tuple(out)
