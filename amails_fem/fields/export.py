@@ -39,3 +39,23 @@ def write_walls_vtu(wall_map: WallMap, path, provenance: dict | None = None):
     point_data["wall_id"] = np.concatenate(wall_id)
     return write_vtu(path, np.concatenate(points), "quad", np.concatenate(quads), point_data, provenance,
                      {"wall_names": [p.name for p in wall_map.patches]})  # wall_id indexes this list
+
+
+def write_openings_vtu(response, path, provenance: dict | None = None):
+    """The aperture facets of a room's openings as triangles, with the opening index and B (T per A/m^2, p = x, y,
+    z) at their vertices."""
+    rm = response.room_mesh
+    mesh = rm.mesh
+    tris, ids = [], []
+    for name, facets in rm.apertures.items():
+        tris.append(mesh.facets[:, facets].T)
+        ids.append(np.full(len(facets), int(name.split("_")[1])))
+    tris = np.concatenate(tris)
+    used, inverse = np.unique(tris, return_inverse=True)
+    pts = mesh.p[:, used].T
+    B = response.vertex_field()[:, used]  # (3 pol, n, 3): the room side keeps the original vertex numbers
+    opening = np.zeros(len(used), int)
+    opening[inverse.reshape(tris.shape)] = np.concatenate(ids)[:, None]
+    data = {f"B_p{p}_T_per_A_m2": B[k] for k, p in enumerate(POLARIZATIONS)}
+    data["opening"] = opening
+    return write_vtu(path, pts, "triangle", inverse.reshape(tris.shape), data, provenance)

@@ -14,12 +14,12 @@ import numpy as np
 
 from amails_fem.io.files import atomic_path, json_text
 
-VTK_CELL_TYPES = {"tetra": 10, "quad": 9}
+VTK_CELL_TYPES = {"tetra": 10, "quad": 9, "triangle": 5}
 
 
 def write_vtu(path, points, cell_type: str, cells, point_data: dict, provenance: dict | None = None,
               field_json: dict | None = None):
-    """Unstructured grid of one cell type ("tetra" or "quad") with point arrays; provenance and the field_json
+    """Unstructured grid of one cell type ("tetra", "quad" or "triangle") with point arrays; provenance and the field_json
     entries as JSON in UTF-8 field arrays "<name>_json_utf8" (read back with read_field_json). Written atomically."""
     import pyvista as pv
 

@@ -252,3 +252,48 @@ def parse_openings(rows, source: str = "<dict>") -> tuple:
         except SpecError as err:
             raise SpecError(f"{source}: openings[{i}]: {err}") from None
     return tuple(out)
+
+
+def opening_footprint(openings, half_m, points_m, margin_m: float = 0.0) -> np.ndarray:
+    """True for points within margin_m of a wall plane whose (u, v) lie over an opening's outline (the door's
+    rectangle, the tube's disc) grown by margin_m: where n . B = 0 does not hold (apertures, singular rims)."""
+    p = np.atleast_2d(np.asarray(points_m, float))
+    half = np.asarray(half_m, float)
+    out = np.zeros(len(p), bool)
+    for op in openings:
+        k, sign, iu, iv = WALL_FRAMES[op.wall]
+        near = np.abs(p[:, k] - sign * half[k]) <= margin_m + 1e-12
+        du, dv = p[:, iu] - op.center_m[0], p[:, iv] - op.center_m[1]
+        if isinstance(op, Door):
+            if not op.is_open:
+                continue
+            eu, ev = op.half_extent_m
+            over = (np.abs(du) <= eu + margin_m) & (np.abs(dv) <= ev + margin_m)
+        else:
+            over = np.hypot(du, dv) <= op.radius_m + margin_m
+        out |= near & over
+    return out
+
+
+def opening_outline_m(op, half_m, n: int = 64) -> list[np.ndarray]:
+    """Outline(s) of an opening on its wall plane as (m, 3) room-frame points: the doorway (and the leaf's edge for
+    a seam), or the tube's circle."""
+    k, sign, iu, iv = WALL_FRAMES[op.wall]
+    cu, cv = op.center_m
+
+    def lift(u, v):
+        x = np.zeros((len(u), 3))
+        x[:, k] = sign * np.asarray(half_m, float)[k]
+        x[:, iu], x[:, iv] = cu + u, cv + v
+        return x
+
+    if isinstance(op, Tube):
+        t = np.linspace(0, 2 * np.pi, n + 1)
+        return [lift(op.radius_m * np.cos(t), op.radius_m * np.sin(t))]
+    eu, ev = op.half_extent_m
+    rect = [lift(np.array([-a, a, a, -a, -a]), np.array([-b, -b, b, b, -b])) for a, b in [(eu, ev)]]
+    if op.seam_m:
+        s = op.seam_m
+        rect.append(lift(np.array([-(eu - s), eu - s, eu - s, -(eu - s), -(eu - s)]),
+                         np.array([-(ev - s), -(ev - s), ev - s, ev - s, -(ev - s)])))
+    return rect

@@ -13,7 +13,7 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
-from amails_fem.specs.openings import check_openings, parse_openings
+from amails_fem.specs.openings import check_openings, opening_footprint, parse_openings
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
@@ -124,6 +124,10 @@ class BoxRoom(RoomBase):
     def distance_to_wall_m(self, points_m):
         p = as_points(points_m)
         return np.min(self.half_m - np.abs(p), axis=1)
+
+    def in_opening_footprint(self, points_m, margin_m: float = 0.0) -> np.ndarray:
+        """True for points over an opening (within margin_m of its wall and its outline): n . B = 0 fails there."""
+        return opening_footprint(self.openings, self.half_m, as_points(points_m), margin_m)
 
 
 @dataclass(frozen=True, kw_only=True)

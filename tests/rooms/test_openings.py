@@ -154,3 +154,29 @@ def test_openings_from_toml(tmp_path):
                     'center_m = [0.0, 0.0]\nradius_m = 0.02\nlength_m = 0.0\n')
     with pytest.raises(SpecError, match="box rooms only"):
         load_spec(path)
+
+
+def test_room_command_with_a_door(tmp_path):
+    """amails-fem room on a coarse 2 m door room: openings listed, the sensor table against the closed room, the
+    ratio map and the openings' VTU; the summary's wall residual leaves the doorway out."""
+    from amails_fem.cli import main
+    from amails_fem.io.vtu import read_field_json
+
+    spec = tmp_path / "door.toml"
+    spec.write_text('[room]\nshape = "box"\nlx_m = 2.0\nly_m = 2.0\nlz_m = 2.0\n\n[[openings]]\nkind = "door"\n'
+                    'wall = "y_min"\ncenter_m = [0.5, -0.05]\nwidth_m = 0.8\nheight_m = 1.9\ngap_m = 0.25\n\n'
+                    '[mesh]\nsize_m = 0.5\nwall_size_m = 0.25\norder = 1\n')
+    out = tmp_path / "out"
+    assert main(["room", str(spec), "--out", str(out), "--quiet", "--grid", "9"]) == 0
+    for name in ("summary.json", "field.vtu", "walls.vtu", "openings.vtu", "walls_net.png", "walls_ratio_net.png"):
+        assert (out / name).is_file(), name
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    openings = summary["openings"]
+    assert openings["openings"][0]["kind"] == "door" and openings["openings"][0]["aperture_m2"] == pytest.approx(1.52)
+    rows = openings["closed_room"]["sensors"]
+    assert len(rows) == 15 and all(0.8 < r["ratio_rms"] < 1.25 for r in rows)
+    assert max(abs(c) for c in openings["fluxes_per_unit_mu0_J_m3"]["consistent"]) < 1e-8
+    assert summary["solver"]["wall_normal_residual"]["max"] < 0.5
+    assert read_field_json(out / "openings.vtu")["spec_hash"] == summary["provenance"]["spec_hash"]
