@@ -23,6 +23,7 @@ from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.geometry import Door, MeshOptions, Tube, box_room, load_spec
 from amails_fem.rooms.solve import solve_room
+from amails_fem.testing.openings import hemisphere_dipole, local_tangential_field
 
 MU0 = units.MU0_H_M
 J1P_ROOT = 1.8412  # first zero of J1'
@@ -47,31 +48,6 @@ def test_tube_transverse_field_decays_at_the_te11_rate():
     diff = plus - minus  # a x mean transverse field over the central half diameter
     rate = np.log(diff[0] / diff[1]) / (z[1] - z[0]) * a
     assert rate == pytest.approx(J1P_ROOT, rel=0.02)
-
-
-def hemisphere_dipole(resp, centre_x, radius, n_theta=12, n_phi=24):
-    """m_y from the l = 1 (y) part of the room-side potential on a hemisphere of ``radius`` around the hole."""
-    mu, w = np.polynomial.legendre.leggauss(n_theta)
-    c, wc = 0.5 * (mu + 1), 0.5 * w
-    phi = np.linspace(0, 2 * np.pi, n_phi, endpoint=False)
-    C, PH = np.meshgrid(c, phi, indexing="ij")
-    W = np.outer(wc, np.full(n_phi, 2 * np.pi / n_phi))
-    S = np.sqrt(1 - C**2)
-    pts = np.stack([centre_x - radius * C, radius * S * np.cos(PH), radius * S * np.sin(PH)], -1).reshape(-1, 3)
-    u = resp.transfer_potential(pts)[:, 1].reshape(C.shape)
-    Y = S * np.cos(PH)
-    return -4 * np.pi * radius**2 * (W * u * Y).sum() / (W * Y * Y).sum()  # u = -m . r / (4 pi r^3)
-
-
-def local_tangential_field(resp, x, a):
-    """T_yy at the hole without the hole: ring means at 4a and 8a on the lab side, extrapolated to rho = 0."""
-    ph = np.linspace(0, 2 * np.pi, 64, endpoint=False)
-
-    def ring(rho):
-        return resp.transfer_matrix(np.stack([x + 1e-3 + 0 * ph, rho * np.cos(ph), rho * np.sin(ph)], 1))[:, 1, 1].mean()
-
-    r1, r2 = 4 * a, 8 * a
-    return (r2**2 * ring(r1) - r1**2 * ring(r2)) / (r2**2 - r1**2)
 
 
 def test_circular_hole_bethe_dipole_and_half_field():
