@@ -90,7 +90,8 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
         draw_3d(wall_map, out / "walls_3d.png")
         if openings:
             summary["openings"] = comparison["summary"]
-            write_openings_vtu(response, out / "openings.vtu", summary["provenance"])
+            if response.room_mesh.apertures:  # a door closed with contact leaves none
+                write_openings_vtu(response, out / "openings.vtu", summary["provenance"])
             save_figure(draw_ratio_net(wall_map, comparison["ratio"], outlines, comparison["marks"]),
                         out / "walls_ratio_net.png")
         write_json(out / "summary.json", summary)
