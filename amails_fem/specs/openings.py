@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.validate import require_option, require_positive, require_range
 
@@ -297,3 +298,66 @@ def opening_outline_m(op, half_m, n: int = 64) -> list[np.ndarray]:
         rect.append(lift(np.array([-(eu - s), eu - s, eu - s, -(eu - s), -(eu - s)]),
                          np.array([-(ev - s), -(ev - s), ev - s, ev - s, -(ev - s)])))
     return rect
+
+
+@dataclass(frozen=True)
+class SeamStrip:
+    """A joint along a rectangle's outline (e.g. a door leaf's edge, clamped to its frame) on a box wall, for the
+    impedance-wall model: the wall facets within strip_m / 2 of the outline get the wall's impedance length plus
+    the joint's,
+
+        l_seam = l_wall + Z_J / (strip_m (-i omega mu0)),      Z_J = R_J - i omega L_J   (ohm m),
+
+    R_J = joint_ohm_m the joint's contact resistance per length and L_J = joint_henry_m its inductance per length
+    (the voltage across the joint per unit wall current crossing it, spread over the strip; the transfer impedance
+    of a seam, Schulz, Plantz & Brush 1988). Both must be given from measurement: no default is physical. A seam
+    WITHOUT contact is not an open circuit in a layered room: the current detours through the slot onto the far
+    face and the gap (Door(seam_m=...) in the perfect-conductor model solves that geometry; docs/openings.md).
+    strip_m must be at least the wall element size (the strip is a set of facets)."""
+
+    wall: str
+    center_m: tuple
+    width_m: float
+    height_m: float
+    strip_m: float
+    joint_ohm_m: float
+    joint_henry_m: float = 0.0
+
+    def __post_init__(self):
+        require_option(self.wall, "seam.wall", tuple(WALL_FRAMES))
+        object.__setattr__(self, "center_m", _center(self.center_m, "seam.center_m"))
+        for name in ("width_m", "height_m", "strip_m"):
+            object.__setattr__(self, name, require_positive(getattr(self, name), f"seam.{name}"))
+        object.__setattr__(self, "joint_ohm_m", require_range(self.joint_ohm_m, "seam.joint_ohm_m", 0.0, 1e3,
+                                                              "ohm m"))
+        object.__setattr__(self, "joint_henry_m", require_range(self.joint_henry_m, "seam.joint_henry_m", 0.0, 1.0,
+                                                                "H m"))
+        if self.strip_m >= min(self.width_m, self.height_m):
+            raise SpecError(f"seam.strip_m must be below the outline's smaller side ({min(self.width_m, self.height_m)}"
+                            f" m); got {self.strip_m!r}")
+
+    def check_on(self, half_m) -> None:
+        """SpecError unless the outline lies on the wall of a box with these half sizes (m); its strip may reach past
+        the wall's edge (a door's threshold), where it is cut off."""
+        _, _, iu, iv = WALL_FRAMES[self.wall]
+        half = np.asarray(half_m, float)
+        eu, ev = 0.5 * self.width_m, 0.5 * self.height_m
+        if abs(self.center_m[0]) + eu > half[iu] + 1e-9 or abs(self.center_m[1]) + ev > half[iv] + 1e-9:
+            raise SpecError(f"seam on {self.wall}: the outline leaves the wall (|u| <= {half[iu]:g} m, "
+                            f"|v| <= {half[iv]:g} m)")
+
+    def selects(self, points_m) -> np.ndarray:
+        """True for wall points (on self.wall) within strip_m / 2 of the outline."""
+        _, _, iu, iv = WALL_FRAMES[self.wall]
+        p = np.atleast_2d(np.asarray(points_m, float))
+        du, dv = np.abs(p[:, iu] - self.center_m[0]), np.abs(p[:, iv] - self.center_m[1])
+        eu, ev, s = 0.5 * self.width_m, 0.5 * self.height_m, 0.5 * self.strip_m
+        outer = (du <= eu + s) & (dv <= ev + s)
+        inner = (du < eu - s) & (dv < ev - s)
+        return outer & ~inner
+
+    def impedance_length_m(self, wall_l_m: np.ndarray, freqs_hz) -> np.ndarray:
+        """l_seam(f) (m, complex) from the wall's l_wall(f)."""
+        w = 2 * np.pi * np.asarray(freqs_hz, float)
+        z_j = self.joint_ohm_m - 1j * w * self.joint_henry_m
+        return np.asarray(wall_l_m, complex) + z_j / (-1j * w * units.MU0_H_M * self.strip_m)
