@@ -80,7 +80,7 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
         comparison = compare_with_closed(spec, response, wall_map, order=order, mesh_size_m=mesh_size_m,
                                          wall_size_m=wall_size_m, standoff_m=standoff_m, grid=grid,
                                          progress=progress, use_cache=use_cache)
-    outlines = [(op.wall, pts) for op in openings for pts in opening_outline_m(op, spec.half_m)]
+    outlines = [(op.wall, pts) for op in openings for pts in opening_outline_m(op, spec.opening_frames)]
     with progress.step(f"writing {out}/"):
         out.mkdir(parents=True, exist_ok=True)
         summary = room_summary(response, wall_map, spec_file)
@@ -104,7 +104,10 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
 
 
 def matching_sensors(spec) -> list:
-    """The default AMAILS network's sensors in rooms of the same box size as ``spec`` (room frame, m)."""
+    """The default AMAILS network's sensors in rooms of the same box size as ``spec`` (room frame, m); none for
+    other shapes."""
+    if not isinstance(spec, BoxRoom):
+        return []
     network = load_network(default_network_path())
     same = {name for name, room in network.rooms.items() if isinstance(room.geometry, BoxRoom)
             and np.allclose([room.geometry.lx_m, room.geometry.ly_m, room.geometry.lz_m], [spec.lx_m, spec.ly_m, spec.lz_m])}

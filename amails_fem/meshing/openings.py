@@ -28,8 +28,8 @@ from amails_fem.log import QUIET, Progress
 from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.read import facet_indices, fast_topology
 from amails_fem.meshing.rooms import RoomMesh, resolve_sizes
-from amails_fem.specs.openings import WALL_FRAMES, Door, Tube, outer_region
-from amails_fem.specs.rooms import BoxRoom
+from amails_fem.specs.openings import Door, Tube, outer_region
+from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
 
 
@@ -46,7 +46,7 @@ class OpenRoomMesh(RoomMesh):
     opening_size_m: float = 0.0
 
 
-def resolve_opening_size(spec: BoxRoom, wall_size_m: float, opening_size_m=None) -> float:
+def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float:
     """Element size at the opening rims (m): the argument, else the spec's mesh.opening_size_m, else
     min(wall size / 2, smallest opening feature / 4)."""
     value = opening_size_m if opening_size_m is not None else spec.mesh.opening_size_m
@@ -58,27 +58,27 @@ def resolve_opening_size(spec: BoxRoom, wall_size_m: float, opening_size_m=None)
     return value
 
 
-def outer_margin_m(spec: BoxRoom) -> tuple[str, float]:
+def outer_margin_m(spec) -> tuple[str, float]:
     """(region, thickness): ("gap", gap_m) or ("lab", lab_m, default half the room's largest dimension)."""
     lead, margin = outer_region(spec.openings)
     return lead, float(margin if margin is not None else 0.5 * spec.extent_m)
 
 
-def mesh_open_room(spec: BoxRoom, *, size_m=None, wall_size_m=None, opening_size_m=None, progress: Progress = QUIET,
+def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, progress: Progress = QUIET,
                    use_cache: bool = True) -> OpenRoomMesh:
     """Mesh a box room with openings and its outer region; split the potential along the conductor sheets."""
-    if not isinstance(spec, BoxRoom) or not spec.openings:
-        raise SpecError("mesh_open_room needs a box room with openings (amails_fem.geometry.box_room(..., openings=[...]))")
+    if not isinstance(spec, (BoxRoom, CylinderRoom)) or not spec.openings:
+        raise SpecError("mesh_open_room needs a box or cylinder room with openings (box_room(..., openings=[...]))")
     size, wall = resolve_sizes(spec, size_m, wall_size_m)
     rim = resolve_opening_size(spec, wall, opening_size_m)
     lead, margin = outer_margin_m(spec)
-    key_data = {"spec": spec.spec_hash(), "shape": "box_openings", "size": size, "wall": wall, "rim": rim}
+    key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim}
     names = spec.wall_names
     t0 = time.perf_counter()
     with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {lead} "
                        f"(size {size:g} m, walls {wall:g} m, rims {rim:g} m)") as info:
         key, from_cache, (raw, named, groups) = cached_mesh(
-            "box_openings", key_data, lambda g: _build(g, spec, size, wall, rim, lead, margin), names=names,
+            f"{spec.shape}_openings", key_data, lambda g: _build(g, spec, size, wall, rim, lead, margin), names=names,
             cell_tags=True, use_cache=use_cache, progress=progress)
         mesh, walls, in_room, conductor, truncation, apertures = split_sheets(raw, named, groups["room"], spec, lead)
         info["note"] = f"{mesh.t.shape[1]} tetrahedra{' (cached)' if from_cache else ''}"
@@ -89,12 +89,12 @@ def mesh_open_room(spec: BoxRoom, *, size_m=None, wall_size_m=None, opening_size
 
 
 # -- geometry -------------------------------------------------------------------------------------------------------
-def _point(spec: BoxRoom, wall: str, u: float, v: float, w: float = 0.0) -> np.ndarray:
+def _point(spec, wall: str, u: float, v: float, w: float = 0.0) -> np.ndarray:
     """Room-frame point at in-plane (u, v) of ``wall`` and w metres outside its plane."""
-    k, sign, iu, iv = WALL_FRAMES[wall]
+    fr = spec.opening_frames[wall]
     x = np.zeros(3)
-    x[k] = sign * (spec.half_m[k] + w)
-    x[iu], x[iv] = u, v
+    x[fr.k] = fr.sign * (fr.offset_m + w)
+    x[fr.iu], x[fr.iv] = u, v
     return x
 
 
@@ -104,9 +104,10 @@ def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
     return occ.addCurveLoop(lines)
 
 
-def _opening_entities(occ, spec: BoxRoom, op) -> tuple[list, list]:
+def _opening_entities(occ, spec, op) -> tuple[list, list]:
     """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment."""
-    k, sign, iu, _ = WALL_FRAMES[op.wall]
+    fr = spec.opening_frames[op.wall]
+    k, sign, iu = fr.k, fr.sign, fr.iu
     cu, cv = op.center_m
     if isinstance(op, Door):
         eu, ev = op.half_extent_m
@@ -125,12 +126,22 @@ def _opening_entities(occ, spec: BoxRoom, op) -> tuple[list, list]:
     return [], [(3, occ.addCylinder(*c, *(normal * op.length_m), op.radius_m))]
 
 
-def _build(gmsh_, spec: BoxRoom, size: float, wall: float, rim: float, lead: str, margin: float) -> None:
+def _room_and_outer(occ, spec, margin: float) -> tuple[int, int]:
+    """The room's volume and the outer box or cylinder grown by margin on every side (gmsh OCC tags)."""
+    if isinstance(spec, BoxRoom):
+        h = spec.half_m
+        return occ.addBox(*(-h), *(2 * h)), occ.addBox(*(-h - margin), *(2 * (h + margin)))
+    e = np.eye(3)[spec.axis_index]
+    half = 0.5 * spec.height_m
+    room = occ.addCylinder(*(-half * e), *(2 * half * e), spec.radius_m)
+    outer = occ.addCylinder(*(-(half + margin) * e), *(2 * (half + margin) * e), spec.radius_m + margin)
+    return room, outer
+
+
+def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin: float) -> None:
     """Inside a gmsh session: room, outer region, openings, physical groups, size fields, the mesh."""
     occ = gmsh_.model.occ
-    h = spec.half_m
-    room = occ.addBox(*(-h), *(2 * h))
-    outer = occ.addBox(*(-h - margin), *(2 * (h + margin)))
+    room, outer = _room_and_outer(occ, spec, margin)
     tools, owners = [(3, room)], [None]
     aperture_inputs = {}
     for i, op in enumerate(spec.openings):
@@ -156,7 +167,7 @@ def _build(gmsh_, spec: BoxRoom, size: float, wall: float, rim: float, lead: str
             if d == 2:
                 aperture_of[t] = i
     groups: dict[str, list[int]] = {}
-    tol = 1e-6 * float(h.max())
+    tol = 1e-6 * spec.extent_m
     for _, s in gmsh_.model.getEntities(2):
         up, _ = gmsh_.model.getAdjacencies(2, s)
         up = [int(v) for v in up]
@@ -187,13 +198,14 @@ def _build(gmsh_, spec: BoxRoom, size: float, wall: float, rim: float, lead: str
     gmsh_.model.mesh.renumberNodes(old, new)
 
 
-def _classify_interface(spec: BoxRoom, tag: int, com: np.ndarray, aperture_of: dict, tol: float) -> str:
+def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol: float) -> str:
     """Name of a surface between the room side and the outer region: opening_i (aperture), a wall, or tube_i."""
     if tag in aperture_of:
         return f"opening_{aperture_of[tag]}"
+    frames = spec.opening_frames
     for i, op in enumerate(spec.openings):
         if isinstance(op, Tube) and op.length_m > 0:
-            k, _, iu, iv = WALL_FRAMES[op.wall]
+            k, iu, iv = frames[op.wall].k, frames[op.wall].iu, frames[op.wall].iv
             c_far = _point(spec, op.wall, *op.center_m, op.length_m)
             c_base = _point(spec, op.wall, *op.center_m)
             d = com - c_base
@@ -203,9 +215,11 @@ def _classify_interface(spec: BoxRoom, tag: int, com: np.ndarray, aperture_of: d
                 return f"opening_{i}"  # the tube's far mouth
             if tol < along < op.length_m + tol and radial < op.radius_m * 1.01:
                 return f"tube_{i}"
-    for name, (k, sign, _, _) in WALL_FRAMES.items():
-        if abs(com[k] - sign * spec.half_m[k]) < tol:
+    for name, fr in frames.items():
+        if abs(com[fr.k] - fr.sign * fr.offset_m) < tol:
             return name
+    if isinstance(spec, CylinderRoom):
+        return "side"
     raise RuntimeError(f"surface {tag} at {com.tolist()} is neither a wall, a tube nor an opening")
 
 
@@ -247,14 +261,14 @@ def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
 
 
 # -- the sheets ---------------------------------------------------------------------------------------------------------
-def split_sheets(mesh, named: dict, in_room: np.ndarray, spec: BoxRoom, lead: str):
+def split_sheets(mesh, named: dict, in_room: np.ndarray, spec, lead: str):
     """Duplicate the sheet vertices (not those on an opening's rim) for the outer region's tetrahedra.
 
     Returns (mesh, walls, in_room, conductor facets, truncation facets, apertures): walls maps the closed room's wall
     names (room side), tube_i and outer_side (the outer side of every sheet) and outer_layer / lab_boundary to
     facet indices of the new mesh.
     """
-    sheet_names = [n for n in named if n in WALL_FRAMES or n.startswith("tube_")]
+    sheet_names = [n for n in named if n in spec.wall_names or n.startswith("tube_")]
     aperture_names = [n for n in named if n.startswith("opening_")]
     sheet_tri = {n: mesh.facets[:, named[n]].T for n in sheet_names}
     sheet_v = np.unique(np.concatenate([t.ravel() for t in sheet_tri.values()]))

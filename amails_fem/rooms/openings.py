@@ -37,7 +37,7 @@ from amails_fem.meshing.openings import OpenRoomMesh, mesh_open_room
 from amails_fem.rooms.model import check_solver_options
 from amails_fem.rooms.perfect import RoomResponse
 from amails_fem.rooms.sources import half_cross_matrix, neumann_load
-from amails_fem.specs.rooms import BoxRoom
+from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import as_points
 
 OUTSIDE_TOL = 1e-6  # barycentric units: a point further outside every element is not in the domain
@@ -163,14 +163,14 @@ def _solve(A, rhs, fixed, fixed_values, P, tol):
     return X, SolveStats(name, setup, time.perf_counter() - t0, its, res, tol)
 
 
-def solve_opening_room(spec: BoxRoom, *, order: int = 2, mesh_size_m=None, wall_size_m=None, opening_size_m=None,
+def solve_opening_room(spec, *, order: int = 2, mesh_size_m=None, wall_size_m=None, opening_size_m=None,
                        tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
                        use_cache: bool = True) -> OpeningRoomResponse:
     """Perfectly conducting box room with openings: the three polarizations (and, for lab rooms, the transfer of a
     uniform ambient field) on the joined domain; returns an OpeningRoomResponse (SI)."""
     check_solver_options(spec, order, tol)
-    if not isinstance(spec, BoxRoom) or not spec.openings:
-        raise SpecError("solve_opening_room needs a box room with openings (box_room(..., openings=[...]))")
+    if not isinstance(spec, (BoxRoom, CylinderRoom)) or not spec.openings:
+        raise SpecError("solve_opening_room needs a box or cylinder room with openings (box_room(..., openings=[...]))")
     progress = progress or Progress(quiet=quiet)
     rm = mesh_open_room(spec, size_m=mesh_size_m, wall_size_m=wall_size_m, opening_size_m=opening_size_m,
                         progress=progress, use_cache=use_cache)

@@ -37,6 +37,34 @@ WALL_FRAMES = {
     "floor": (2, -1, 0, 1), "ceiling": (2, +1, 0, 1),
 }
 LEADS_TO = ("gap", "lab")
+OPENING_WALLS = tuple(WALL_FRAMES) + ("cap_min", "cap_max")  # box walls and a cylinder's caps
+
+
+@dataclass(frozen=True)
+class WallFrame:
+    """A flat wall that can hold openings: normal axis k with outward sign, in-plane axes (iu, iv), the plane at
+    x_k = sign * offset_m, and its outline: ("rect", half_u, half_v) or ("disk", radius) about (u, v) = (0, 0)."""
+
+    k: int
+    sign: int
+    iu: int
+    iv: int
+    offset_m: float
+    bound: tuple
+
+
+def box_frames(half_m) -> dict:
+    """The six walls of a box with these half sizes (m)."""
+    h = np.asarray(half_m, float)
+    return {name: WallFrame(k, s, iu, iv, float(h[k]), ("rect", float(h[iu]), float(h[iv])))
+            for name, (k, s, iu, iv) in WALL_FRAMES.items()}
+
+
+def cap_frames(axis_index: int, height_m: float, radius_m: float) -> dict:
+    """The two caps of a cylinder along axis a: in-plane axes (a + 1, a + 2) mod 3 (z axis: (x, y))."""
+    a = int(axis_index)
+    return {name: WallFrame(a, s, (a + 1) % 3, (a + 2) % 3, 0.5 * float(height_m), ("disk", float(radius_m)))
+            for name, s in (("cap_min", -1), ("cap_max", +1))}
 
 
 def _center(value, field: str) -> tuple[float, float]:
@@ -78,7 +106,7 @@ class Door:
     kind = "door"
 
     def __post_init__(self):
-        require_option(self.wall, "door.wall", tuple(WALL_FRAMES))
+        require_option(self.wall, "door.wall", OPENING_WALLS)
         object.__setattr__(self, "center_m", _center(self.center_m, "door.center_m"))
         object.__setattr__(self, "width_m", require_positive(self.width_m, "door.width_m"))
         object.__setattr__(self, "height_m", require_positive(self.height_m, "door.height_m"))
@@ -132,7 +160,7 @@ class Tube:
     is_open = True
 
     def __post_init__(self):
-        require_option(self.wall, "tube.wall", tuple(WALL_FRAMES))
+        require_option(self.wall, "tube.wall", OPENING_WALLS)
         object.__setattr__(self, "center_m", _center(self.center_m, "tube.center_m"))
         object.__setattr__(self, "radius_m", require_positive(self.radius_m, "tube.radius_m"))
         object.__setattr__(self, "length_m", require_range(self.length_m, "tube.length_m", 0.0, math.inf, "m"))
@@ -162,14 +190,16 @@ def outer_region(openings) -> tuple[str, float] | None:
     return first.leads_to, (first.gap_m if first.leads_to == "gap" else first.lab_m)
 
 
-def check_openings(openings, half_m) -> tuple:
-    """Validate a box room's openings against its half sizes (m): type, inside the wall, no overlap, one outer
-    region, tubes that end inside it. Returns the openings as a tuple."""
+def check_openings(openings, frames: dict, extent_m: float) -> tuple:
+    """Validate a room's openings against its walls (frames: wall -> WallFrame; extent_m the room's largest size):
+    type, on a wall that can hold it, inside the wall, no overlap, one outer region, tubes that end inside it.
+    Returns the openings as a tuple."""
     openings = tuple(openings or ())
-    half = np.asarray(half_m, float)
     for i, op in enumerate(openings):
         if not isinstance(op, (Door, Tube)):
             raise SpecError(f"openings[{i}] must be an amails_fem.geometry.Door or Tube; got {type(op).__name__}")
+        if op.wall not in frames:
+            raise SpecError(f"openings[{i}].wall must be one of {', '.join(frames)} for this room; got {op.wall!r}")
     if not openings:
         return openings
     kinds = {op.leads_to for op in openings}
@@ -186,26 +216,38 @@ def check_openings(openings, half_m) -> tuple:
         labs = {op.lab_m for op in openings}
         if len(labs) > 1:
             raise SpecError(f"openings[*].lab_m must be the same for every opening (one lab region); got {labs}")
-    margin = openings[0].gap_m if lead == "gap" else (openings[0].lab_m or float(half.max()))
+    margin = openings[0].gap_m if lead == "gap" else (openings[0].lab_m or 0.5 * float(extent_m))
+    tol = 1e-9 * float(extent_m)
     for i, op in enumerate(openings):
         field = f"openings[{i}] ({op.kind} on {op.wall})"
-        k, _, iu, iv = WALL_FRAMES[op.wall]
-        wall_half = half[[iu, iv]]
+        frame = frames[op.wall]
         eu, ev = op.half_extent_m
-        if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
-            raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
-                            f"({2 * wall_half[0]:g} x {2 * wall_half[1]:g} m)")
         cu, cv = op.center_m
-        tol = 1e-9 * float(half.max())
-        if abs(cu) + eu > wall_half[0] + tol or abs(cv) + ev > wall_half[1] + tol:
-            raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the wall; it must stay within "
-                            f"|u| <= {wall_half[0] - eu:g} m, |v| <= {wall_half[1] - ev:g} m")
+        if frame.bound[0] == "rect":
+            wall_half = np.array(frame.bound[1:])
+            if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
+                raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
+                                f"({2 * wall_half[0]:g} x {2 * wall_half[1]:g} m)")
+            if abs(cu) + eu > wall_half[0] + tol or abs(cv) + ev > wall_half[1] + tol:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the wall; it must stay "
+                                f"within |u| <= {wall_half[0] - eu:g} m, |v| <= {wall_half[1] - ev:g} m")
+            inside = abs(cu) + eu < wall_half[0] - tol and abs(cv) + ev < wall_half[1] - tol
+        else:
+            radius = frame.bound[1]
+            reach = math.hypot(eu, ev) if isinstance(op, Door) else eu
+            if reach > radius:
+                raise SpecError(f"{field}: the opening is larger than its wall (a disc of radius {radius:g} m)")
+            far = math.hypot(abs(cu) + eu, abs(cv) + ev) if isinstance(op, Door) else math.hypot(cu, cv) + eu
+            if far >= radius - tol:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the cap (or on its rim): it "
+                                f"must lie inside the disc of radius {radius:g} m")
+            inside = True
         if isinstance(op, Tube):
             if op.length_m >= margin:
                 where = f"the gap (gap_m = {margin:g} m)" if lead == "gap" else f"the lab region (lab_m = {margin:g} m)"
                 raise SpecError(f"{field}: length_m = {op.length_m:g} m would take the tube through {where} into "
                                 "nothing modelled; it must be shorter than the gap or lab margin")
-            if abs(cu) + eu >= wall_half[0] - tol or abs(cv) + ev >= wall_half[1] - tol:
+            if not inside:
                 raise SpecError(f"{field}: a tube must lie strictly inside its wall (clear of the wall's edges)")
     for i in range(len(openings)):
         for j in range(i + 1, len(openings)):
@@ -255,15 +297,15 @@ def parse_openings(rows, source: str = "<dict>") -> tuple:
     return tuple(out)
 
 
-def opening_footprint(openings, half_m, points_m, margin_m: float = 0.0) -> np.ndarray:
+def opening_footprint(openings, frames: dict, points_m, margin_m: float = 0.0) -> np.ndarray:
     """True for points within margin_m of a wall plane whose (u, v) lie over an opening's outline (the door's
     rectangle, the tube's disc) grown by margin_m: where n . B = 0 does not hold (apertures, singular rims)."""
     p = np.atleast_2d(np.asarray(points_m, float))
-    half = np.asarray(half_m, float)
     out = np.zeros(len(p), bool)
     for op in openings:
-        k, sign, iu, iv = WALL_FRAMES[op.wall]
-        near = np.abs(p[:, k] - sign * half[k]) <= margin_m + 1e-12
+        fr = frames[op.wall]
+        k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
+        near = np.abs(p[:, k] - sign * fr.offset_m) <= margin_m + 1e-12
         du, dv = p[:, iu] - op.center_m[0], p[:, iv] - op.center_m[1]
         if isinstance(op, Door):
             if not op.is_open:
@@ -276,15 +318,16 @@ def opening_footprint(openings, half_m, points_m, margin_m: float = 0.0) -> np.n
     return out
 
 
-def opening_outline_m(op, half_m, n: int = 64) -> list[np.ndarray]:
+def opening_outline_m(op, frames: dict, n: int = 64) -> list[np.ndarray]:
     """Outline(s) of an opening on its wall plane as (m, 3) room-frame points: the doorway (and the leaf's edge for
     a seam), or the tube's circle."""
-    k, sign, iu, iv = WALL_FRAMES[op.wall]
+    fr = frames[op.wall]
+    k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
     cu, cv = op.center_m
 
     def lift(u, v):
         x = np.zeros((len(u), 3))
-        x[:, k] = sign * np.asarray(half_m, float)[k]
+        x[:, k] = sign * fr.offset_m
         x[:, iu], x[:, iv] = cu + u, cv + v
         return x
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
-from amails_fem.specs.openings import check_openings, opening_footprint, parse_openings
+from amails_fem.specs.openings import box_frames, cap_frames, check_openings, opening_footprint, parse_openings
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
@@ -107,7 +107,7 @@ class BoxRoom(RoomBase):
     def __post_init__(self):
         for name in ("lx_m", "ly_m", "lz_m"):
             _store_positive(self, name)
-        object.__setattr__(self, "openings", check_openings(self.openings, self.half_m))
+        object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
 
     @property
     def half_m(self) -> np.ndarray:
@@ -125,18 +125,25 @@ class BoxRoom(RoomBase):
         p = as_points(points_m)
         return np.min(self.half_m - np.abs(p), axis=1)
 
+    @property
+    def opening_frames(self) -> dict:
+        """The walls that can hold openings (all six): wall -> amails_fem.specs.openings.WallFrame."""
+        return box_frames(self.half_m)
+
     def in_opening_footprint(self, points_m, margin_m: float = 0.0) -> np.ndarray:
         """True for points over an opening (within margin_m of its wall and its outline): n . B = 0 fails there."""
-        return opening_footprint(self.openings, self.half_m, as_points(points_m), margin_m)
+        return opening_footprint(self.openings, self.opening_frames, as_points(points_m), margin_m)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CylinderRoom(RoomBase):
-    """Closed cylinder of radius_m and height_m, axis along x, y or z through the origin."""
+    """Closed cylinder of radius_m and height_m, axis along x, y or z through the origin; ``openings``: doors and
+    tubes in its caps (amails_fem/specs/openings.py)."""
 
     radius_m: float
     height_m: float
     axis: str = "z"
+    openings: tuple = ()
 
     shape = "cylinder"
     curved = True
@@ -146,6 +153,7 @@ class CylinderRoom(RoomBase):
         _store_positive(self, "radius_m")
         _store_positive(self, "height_m")
         require_option(self.axis, "room.axis", AXES)
+        object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
 
     @property
     def axis_index(self) -> int:
@@ -158,6 +166,15 @@ class CylinderRoom(RoomBase):
     @property
     def extent_m(self):
         return max(2 * self.radius_m, self.height_m)
+
+    @property
+    def opening_frames(self) -> dict:
+        """The caps (flat walls that can hold openings): wall -> WallFrame, in-plane axes (a + 1, a + 2) mod 3."""
+        return cap_frames(self.axis_index, self.height_m, self.radius_m)
+
+    def in_opening_footprint(self, points_m, margin_m: float = 0.0) -> np.ndarray:
+        """True for points over an opening (within margin_m of its cap and its outline)."""
+        return opening_footprint(self.openings, self.opening_frames, as_points(points_m), margin_m)
 
     def distance_to_wall_m(self, points_m):
         p = as_points(points_m)
@@ -244,9 +261,10 @@ def box_room(lx_m: float, ly_m: float, lz_m: float, *, name: str = "", mesh: Mes
 
 
 def cylinder_room(radius_m: float, height_m: float, axis: str = "z", *, name: str = "",
-                  mesh: MeshOptions | None = None) -> CylinderRoom:
-    """A closed cylindrical room (m), axis 'x', 'y' or 'z' through the origin."""
-    return CylinderRoom(name=name, mesh=mesh or MeshOptions(), radius_m=radius_m, height_m=height_m, axis=axis)
+                  mesh: MeshOptions | None = None, openings=None) -> CylinderRoom:
+    """A cylindrical room (m), axis 'x', 'y' or 'z' through the origin; openings: Door / Tube objects in its caps."""
+    return CylinderRoom(name=name, mesh=mesh or MeshOptions(), radius_m=radius_m, height_m=height_m, axis=axis,
+                        openings=tuple(openings or ()))
 
 
 def sphere_room(radius_m: float, *, name: str = "", mesh: MeshOptions | None = None) -> SphereRoom:
@@ -282,8 +300,8 @@ def parse_room(table: dict, source: str = "<dict>") -> RoomBase:
                         "opening_size_m)")
     extra = {}
     if "openings" in table:
-        if shape != "box":
-            raise SpecError(f"{source}: [[openings]] are supported in box rooms only; got a {shape} room")
+        if shape not in ("box", "cylinder"):
+            raise SpecError(f"{source}: [[openings]] are supported in box and cylinder rooms only; got a {shape} room")
         extra["openings"] = parse_openings(table["openings"], source)
     try:
         mesh = MeshOptions(**mesh_table)
