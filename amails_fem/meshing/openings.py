@@ -28,7 +28,7 @@ from amails_fem.log import QUIET, Progress
 from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.read import facet_indices, fast_topology
 from amails_fem.meshing.rooms import RoomMesh, resolve_sizes
-from amails_fem.specs.openings import Door, Tube, outer_region
+from amails_fem.specs.openings import Door, SideFrame, Tube, outer_region
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
 
@@ -92,10 +92,20 @@ def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, 
 def _point(spec, wall: str, u: float, v: float, w: float = 0.0) -> np.ndarray:
     """Room-frame point at in-plane (u, v) of ``wall`` and w metres outside its plane."""
     fr = spec.opening_frames[wall]
+    if isinstance(fr, SideFrame):
+        return fr.point(u, v, w)
     x = np.zeros(3)
     x[fr.k] = fr.sign * (fr.offset_m + w)
     x[fr.iu], x[fr.iv] = u, v
     return x
+
+
+def _tube_axis(spec, op) -> tuple[np.ndarray, np.ndarray]:
+    """(base point on the wall, outward unit direction) of a tube."""
+    fr = spec.opening_frames[op.wall]
+    if isinstance(fr, SideFrame):
+        return fr.point(*op.center_m), fr.direction(op.center_m[0])
+    return _point(spec, op.wall, *op.center_m), fr.sign * np.eye(3)[fr.k]
 
 
 def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
@@ -107,8 +117,12 @@ def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
 def _opening_entities(occ, spec, op) -> tuple[list, list]:
     """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment."""
     fr = spec.opening_frames[op.wall]
-    k, sign, iu = fr.k, fr.sign, fr.iu
     cu, cv = op.center_m
+    if isinstance(fr, SideFrame):  # a radial cutter from just inside the curved wall to the tube's mouth
+        base, normal = _tube_axis(spec, op)
+        inset = min(op.radius_m, 0.25 * fr.radius_m)
+        return [], [(3, occ.addCylinder(*(base - inset * normal), *(normal * (inset + op.length_m)), op.radius_m))]
+    k, sign, iu = fr.k, fr.sign, fr.iu
     if isinstance(op, Door):
         eu, ev = op.half_extent_m
         outer = _rect_loop(occ, spec, op.wall, cu, cv, eu, ev)
@@ -204,19 +218,17 @@ def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol:
         return f"opening_{aperture_of[tag]}"
     frames = spec.opening_frames
     for i, op in enumerate(spec.openings):
-        if isinstance(op, Tube) and op.length_m > 0:
-            k, iu, iv = frames[op.wall].k, frames[op.wall].iu, frames[op.wall].iv
-            c_far = _point(spec, op.wall, *op.center_m, op.length_m)
-            c_base = _point(spec, op.wall, *op.center_m)
-            d = com - c_base
-            along = abs(d[k])
-            radial = math.hypot(d[iu], d[iv])
-            if abs(com[k] - c_far[k]) < tol and radial < op.radius_m:
-                return f"opening_{i}"  # the tube's far mouth
-            if tol < along < op.length_m + tol and radial < op.radius_m * 1.01:
+        if isinstance(op, Tube) and (op.length_m > 0 or isinstance(frames[op.wall], SideFrame)):
+            base, normal = _tube_axis(spec, op)
+            d = com - base
+            along = float(d @ normal)
+            radial = float(np.linalg.norm(d - along * normal))
+            if radial < op.radius_m and abs(along - op.length_m) < max(tol, 0.5 * op.radius_m**2 / spec.extent_m):
+                return f"opening_{i}"  # the tube's far mouth (a side hole: the curved patch itself)
+            if op.length_m > 0 and tol < along < op.length_m + tol and radial < op.radius_m * 1.01:
                 return f"tube_{i}"
     for name, fr in frames.items():
-        if abs(com[fr.k] - fr.sign * fr.offset_m) < tol:
+        if not isinstance(fr, SideFrame) and abs(com[fr.k] - fr.sign * fr.offset_m) < tol:
             return name
     if isinstance(spec, CylinderRoom):
         return "side"

@@ -16,7 +16,19 @@ from amails_fem.plotting.figures import subplots
 def net_position(patch, points_m: np.ndarray) -> np.ndarray:
     """Net coordinates (m, 2) of room-frame points on a wall patch's plane (the patch's affine net map)."""
     P = patch.points_m.reshape(-1, 3)
-    n = patch.normal.reshape(-1, 3)[0]
+    normals = patch.normal.reshape(-1, 3)
+    if np.ptp(normals, axis=0).max() > 1e-9:  # a cylinder's side: net (R theta, z)
+        axis = patch.v.reshape(-1, 3)[0]
+        net = patch.net_xy_m.reshape(-1, 2)
+        i0 = int(np.argmin(np.abs(net[:, 0])))
+        e1 = normals[i0]
+        e2 = np.cross(axis, e1)
+        theta = np.arctan2(P @ e2, P @ e1)
+        near = np.abs(theta) < 2.0  # away from the seam at theta = +-pi: net x = c0 theta + c1 exactly
+        (c0, c1), *_ = np.linalg.lstsq(np.stack([theta[near], np.ones(near.sum())], 1), net[near, 0], rcond=None)
+        q = np.asarray(points_m, float)
+        return np.stack([c0 * np.arctan2(q @ e2, q @ e1) + c1, q @ axis + (net[i0, 1] - P[i0] @ axis)], -1)
+    n = normals[0]
     q = np.asarray(points_m, float)
     q = q - np.outer((q - P[0]) @ n, n)  # onto the patch's plane: the fit below is blind along n
     X = np.hstack([P, np.ones((len(P), 1))])

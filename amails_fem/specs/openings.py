@@ -37,7 +37,7 @@ WALL_FRAMES = {
     "floor": (2, -1, 0, 1), "ceiling": (2, +1, 0, 1),
 }
 LEADS_TO = ("gap", "lab")
-OPENING_WALLS = tuple(WALL_FRAMES) + ("cap_min", "cap_max")  # box walls and a cylinder's caps
+OPENING_WALLS = tuple(WALL_FRAMES) + ("cap_min", "cap_max", "side")  # box walls, a cylinder's caps and side
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,32 @@ class WallFrame:
     bound: tuple
 
 
+@dataclass(frozen=True)
+class SideFrame:
+    """A cylinder's side (axis a, radius R, half height): in-plane coordinates (s, z) = (arc length from the
+    (a + 1) axis towards the (a + 2) axis, position along the axis), metres; only tubes and holes (radial)."""
+
+    axis: int
+    radius_m: float
+    half_height_m: float
+
+    def direction(self, s_m: float) -> np.ndarray:
+        """The outward normal (radial unit vector) at arc length s_m."""
+        phi = s_m / self.radius_m
+        e = np.eye(3)
+        return np.cos(phi) * e[(self.axis + 1) % 3] + np.sin(phi) * e[(self.axis + 2) % 3]
+
+    def point(self, s_m: float, z_m: float, w_m: float = 0.0) -> np.ndarray:
+        """The point at (s, z) on the side, w_m outside it (m)."""
+        return (self.radius_m + w_m) * self.direction(s_m) + z_m * np.eye(3)[self.axis]
+
+    def coordinates(self, points_m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, z, rho) of points (m)."""
+        p = np.atleast_2d(np.asarray(points_m, float))
+        x1, x2 = p[:, (self.axis + 1) % 3], p[:, (self.axis + 2) % 3]
+        return self.radius_m * np.arctan2(x2, x1), p[:, self.axis], np.hypot(x1, x2)
+
+
 def box_frames(half_m) -> dict:
     """The six walls of a box with these half sizes (m)."""
     h = np.asarray(half_m, float)
@@ -63,8 +89,10 @@ def box_frames(half_m) -> dict:
 def cap_frames(axis_index: int, height_m: float, radius_m: float) -> dict:
     """The two caps of a cylinder along axis a: in-plane axes (a + 1, a + 2) mod 3 (z axis: (x, y))."""
     a = int(axis_index)
-    return {name: WallFrame(a, s, (a + 1) % 3, (a + 2) % 3, 0.5 * float(height_m), ("disk", float(radius_m)))
-            for name, s in (("cap_min", -1), ("cap_max", +1))}
+    frames = {name: WallFrame(a, s, (a + 1) % 3, (a + 2) % 3, 0.5 * float(height_m), ("disk", float(radius_m)))
+              for name, s in (("cap_min", -1), ("cap_max", +1))}
+    frames["side"] = SideFrame(a, float(radius_m), 0.5 * float(height_m))
+    return frames
 
 
 def _center(value, field: str) -> tuple[float, float]:
@@ -223,7 +251,18 @@ def check_openings(openings, frames: dict, extent_m: float) -> tuple:
         frame = frames[op.wall]
         eu, ev = op.half_extent_m
         cu, cv = op.center_m
-        if frame.bound[0] == "rect":
+        if isinstance(frame, SideFrame):
+            if isinstance(op, Door):
+                raise SpecError(f"{field}: doors on a cylinder's side are not supported (tubes and holes are; doors "
+                                "go in the caps)")
+            if op.radius_m > 0.5 * frame.radius_m:
+                raise SpecError(f"{field}: radius_m must be at most half the cylinder's radius "
+                                f"({0.5 * frame.radius_m:g} m); got {op.radius_m:g}")
+            if abs(cv) + eu >= frame.half_height_m - tol or abs(cu) > math.pi * frame.radius_m:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the tube off the side: |z| + radius must "
+                                f"stay below {frame.half_height_m:g} m and |s| <= pi R = {math.pi * frame.radius_m:g} m")
+            inside = True
+        elif frame.bound[0] == "rect":
             wall_half = np.array(frame.bound[1:])
             if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
                 raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
@@ -252,7 +291,13 @@ def check_openings(openings, frames: dict, extent_m: float) -> tuple:
     for i in range(len(openings)):
         for j in range(i + 1, len(openings)):
             a, b = openings[i], openings[j]
-            if a.wall == b.wall and _overlap(a, b):
+            if a.wall == b.wall and a.wall == "side" and isinstance(frames["side"], SideFrame):
+                circ = 2 * math.pi * frames["side"].radius_m
+                ds = abs(a.center_m[0] - b.center_m[0]) % circ
+                close = math.hypot(min(ds, circ - ds), a.center_m[1] - b.center_m[1]) <= a.radius_m + b.radius_m
+                if close:
+                    raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall side; openings must be apart")
+            elif a.wall == b.wall and _overlap(a, b):
                 raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall {a.wall}; openings must be apart")
     return openings
 
@@ -304,6 +349,13 @@ def opening_footprint(openings, frames: dict, points_m, margin_m: float = 0.0) -
     out = np.zeros(len(p), bool)
     for op in openings:
         fr = frames[op.wall]
+        if isinstance(fr, SideFrame):
+            s_p, z_p, rho = fr.coordinates(p)
+            circ = 2 * math.pi * fr.radius_m
+            ds = np.abs(s_p - op.center_m[0]) % circ
+            out |= (np.abs(rho - fr.radius_m) <= margin_m + 1e-12) & (
+                np.hypot(np.minimum(ds, circ - ds), z_p - op.center_m[1]) <= op.radius_m + margin_m)
+            continue
         k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
         near = np.abs(p[:, k] - sign * fr.offset_m) <= margin_m + 1e-12
         du, dv = p[:, iu] - op.center_m[0], p[:, iv] - op.center_m[1]
@@ -322,8 +374,11 @@ def opening_outline_m(op, frames: dict, n: int = 64) -> list[np.ndarray]:
     """Outline(s) of an opening on its wall plane as (m, 3) room-frame points: the doorway (and the leaf's edge for
     a seam), or the tube's circle."""
     fr = frames[op.wall]
-    k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
     cu, cv = op.center_m
+    if isinstance(fr, SideFrame):
+        t = np.linspace(0, 2 * np.pi, n + 1)
+        return [np.array([fr.point(cu + op.radius_m * np.cos(x), cv + op.radius_m * np.sin(x)) for x in t])]
+    k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
 
     def lift(u, v):
         x = np.zeros((len(u), 3))
