@@ -131,7 +131,7 @@ def test_bad_opening_fields():
     with pytest.raises(SpecError, match="seam_m"):
         Door("x_max", (0, 0), 0.4, 0.5, seam_m=0.3)
     with pytest.raises(SpecError, match="door.wall"):
-        Door("side", (0, 0), 0.4, 0.5)
+        Door("roof", (0, 0), 0.4, 0.5)
     with pytest.raises(SpecError, match="center_m"):
         Tube("x_max", (0, 0, 0), 0.05, 0.0)
     with pytest.raises(SpecError, match="leads_to"):
