@@ -27,7 +27,8 @@ from amails_fem.errors import SpecError
 from amails_fem.log import QUIET, Progress
 from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.read import facet_indices, fast_topology
-from amails_fem.meshing.rooms import RoomMesh, resolve_sizes
+from amails_fem.memory import require_memory
+from amails_fem.meshing.rooms import MAX_ELEMENTS_ESTIMATE, RoomMesh, resolve_sizes
 from amails_fem.specs.openings import Door, SideFrame, Tube, outer_region
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
@@ -58,6 +59,32 @@ def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float
     return value
 
 
+BYTES_PER_ELEMENT = 3e3  # P2: the matrix, its AMG hierarchy and gmsh's own data, per tetrahedron (estimate)
+
+
+def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, margin: float) -> float:
+    """Tetrahedra of a room with openings, before meshing: the room (resolve_sizes' estimate), the outer region
+    (the gap at its wall size, the lab at the bulk size) and the rim refinement, ~6 pi P / (g^2 r) per rim of
+    length P at size r growing at slope g = (size - r) / (3 size) (integrated over the refined tube round it)."""
+    if isinstance(spec, BoxRoom):
+        inner, outer = float(np.prod(2 * spec.half_m)), float(np.prod(2 * (spec.half_m + margin)))
+    else:
+        inner = math.pi * spec.radius_m**2 * spec.height_m
+        outer = math.pi * (spec.radius_m + margin) ** 2 * (spec.height_m + 2 * margin)
+    h_out = min(wall, margin) if lead == "gap" else size
+    n = 6.0 * spec.volume_m3 / size**3 * (1.0 + 3.0 * (size / wall) ** 2 * wall / spec.size_m)
+    n += 6.0 * (outer - inner) / h_out**3
+    g = max((size - rim) / (3.0 * size), 1e-3)
+    for op in spec.openings:
+        if isinstance(op, Door):
+            rims = 0.0 if op.seam_m == 0 else 2 * (op.width_m + op.height_m) * (2 if op.seam_m else 1)
+        else:
+            rims = 2 * math.pi * op.radius_m * (2 if op.length_m > 0 else 1)
+            n += 24.0 * 2 * math.pi * op.radius_m * op.length_m / rim**2  # the tube wall at rim size
+        n += 6 * math.pi * rims / (g**2 * rim)
+    return n
+
+
 def outer_margin_m(spec) -> tuple[str, float]:
     """(region, thickness): ("gap", gap_m) or ("lab", lab_m, default half the room's largest dimension)."""
     lead, margin = outer_region(spec.openings)
@@ -72,6 +99,12 @@ def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, 
     size, wall = resolve_sizes(spec, size_m, wall_size_m)
     rim = resolve_opening_size(spec, wall, opening_size_m)
     lead, margin = outer_margin_m(spec)
+    n_est = estimate_elements(spec, size, wall, rim, lead, margin)
+    what = f"mesh.opening_size_m = {rim:g} m with mesh.size_m = {size:g} m (~{n_est:.1e} tetrahedra)"
+    hint = "choose a larger mesh.opening_size_m (edge refinement) or mesh.size_m"
+    if n_est > MAX_ELEMENTS_ESTIMATE:
+        raise SpecError(f"{what} exceeds the limit {MAX_ELEMENTS_ESTIMATE:.0e}; {hint}")
+    require_memory(BYTES_PER_ELEMENT * n_est, what, hint)
     key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim}
     names = spec.wall_names
     t0 = time.perf_counter()
