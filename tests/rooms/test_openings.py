@@ -127,6 +127,12 @@ def test_bad_openings_refused_before_meshing(openings, message):
         box_room(1, 1, 1, openings=openings)
 
 
+def test_too_fine_edge_refinement_refused_before_meshing():
+    spec = box_room(2, 2, 2, openings=[Door("y_min", (0.5, -0.05), 0.8, 1.9)], mesh=MeshOptions(opening_size_m=1e-5))
+    with pytest.raises(SpecError, match="opening_size_m"):
+        solve_room(spec, order=2, mesh_size_m=0.2)
+
+
 def test_bad_opening_fields():
     with pytest.raises(SpecError, match="seam_m"):
         Door("x_max", (0, 0), 0.4, 0.5, seam_m=0.3)
