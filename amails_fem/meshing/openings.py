@@ -328,11 +328,15 @@ def split_sheets(mesh, named: dict, in_room: np.ndarray, spec, lead: str):
     t[:, ~in_room] = new_id[t[:, ~in_room]]
     out = MeshTet1(np.ascontiguousarray(p), np.ascontiguousarray(t))
     fast_topology(out)
-    walls = {n: np.sort(facet_indices(out, tri)) for n, tri in sheet_tri.items()}
-    walls["outer_side"] = np.sort(facet_indices(out, new_id[np.concatenate(list(sheet_tri.values()))]))
     ext = "lab_boundary" if lead == "lab" else "outer_layer"
-    walls[ext] = np.sort(facet_indices(out, new_id[mesh.facets[:, named[ext]].T]))
-    apertures = {n: np.sort(facet_indices(out, mesh.facets[:, named[n]].T)) for n in aperture_names}
+    queries = dict(sheet_tri)
+    queries["outer_side"] = new_id[np.concatenate(list(sheet_tri.values()))]
+    queries[ext] = new_id[mesh.facets[:, named[ext]].T]
+    queries.update({n: mesh.facets[:, named[n]].T for n in aperture_names})
+    found = np.split(facet_indices(out, np.concatenate(list(queries.values()))),
+                     np.cumsum([len(q) for q in queries.values()])[:-1])  # one sorted search for all groups
+    walls = {n: np.sort(f) for n, f in zip(queries, found) if n not in aperture_names}
+    apertures = {n: np.sort(f) for n, f in zip(queries, found) if n in aperture_names}
     for n in spec.wall_names:
         walls.setdefault(n, np.array([], np.int64))
     boundary = out.boundary_facets()
