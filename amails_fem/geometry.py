@@ -10,6 +10,7 @@ from amails_fem.specs.cavities import (  # noqa: F401
     rectangular_cavity,
 )
 from amails_fem.specs.loader import load_spec  # noqa: F401
+from amails_fem.specs.openings import Door, Tube  # noqa: F401
 from amails_fem.specs.rooms import (  # noqa: F401
     BoxRoom,
     CylinderRoom,
@@ -23,6 +24,6 @@ from amails_fem.specs.rooms import (  # noqa: F401
     sphere_room,
 )
 
-__all__ = ["BoxRoom", "CylinderCavity", "CylinderRoom", "EllipsoidRoom", "HalfCylinderCavity", "MeshOptions",
+__all__ = ["BoxRoom", "CylinderCavity", "CylinderRoom", "Door", "Tube", "EllipsoidRoom", "HalfCylinderCavity", "MeshOptions",
            "RectangularCavity", "Rod", "SphereRoom", "box_room", "cylinder_cavity", "cylinder_room", "ellipsoid_room",
            "half_cylinder_cavity", "load_spec", "parse_room", "rectangular_cavity", "sphere_room"]

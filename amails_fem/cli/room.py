@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import numpy as np
 from amails_fem.cli.options import add_command, count, flag, positive, quiet
 from amails_fem.errors import SpecError
 from amails_fem.fields.convergence import check_refine, refine_room
-from amails_fem.fields.export import write_field_vtu, write_walls_vtu
+from amails_fem.fields.export import write_field_vtu, write_openings_vtu, write_walls_vtu
 from amails_fem.fields.fieldmap import sample_walls, wall_patches
+from amails_fem.fields.openings import ratio_stats, sensor_comparison, wall_ratio
 from amails_fem.fields.summary import room_summary
 from amails_fem.io.files import read_toml, write_json
 from amails_fem.log import Progress
@@ -19,9 +21,11 @@ from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.network.sensors import load_network
 from amails_fem.plotting.convergence import plot_convergence
 from amails_fem.plotting.figures import save_figure
-from amails_fem.plotting.rooms import draw_3d, draw_net
+from amails_fem.network.sensors import default_network_path, load_network
+from amails_fem.plotting.rooms import draw_3d, draw_net, draw_ratio_net
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.loader import load_spec
+from amails_fem.specs.openings import WALL_FRAMES, opening_outline_m
 from amails_fem.specs.rooms import BoxRoom, RoomBase
 from amails_fem.validate import require_positive
 
@@ -120,6 +124,12 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
         t0 = time.perf_counter()
         wall_map = sample_walls(response, standoff_m, grid)
         response.timings_s["wall_maps"] = time.perf_counter() - t0
+    openings = getattr(spec, "openings", ())
+    if openings:
+        comparison = compare_with_closed(spec, response, wall_map, order=order, mesh_size_m=mesh_size_m,
+                                         wall_size_m=wall_size_m, standoff_m=standoff_m, grid=grid,
+                                         progress=progress, use_cache=use_cache)
+    outlines = [(op.wall, pts) for op in openings for pts in opening_outline_m(op, spec.opening_frames)]
     with progress.step(f"writing {out}/"):
         out.mkdir(parents=True, exist_ok=True)
         summary = room_summary(response, wall_map, spec_file)
@@ -128,9 +138,17 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
             save_figure(plot_convergence(convergence), out / "convergence.png")
         write_field_vtu(response, out / "field.vtu", summary["provenance"])
         write_walls_vtu(wall_map, out / "walls.vtu", summary["provenance"])
-        save_figure(draw_net(wall_map, sensors=sensors), out / "walls_net.png")
+        save_figure(draw_net(wall_map, sensors=sensors, outlines=outlines), out / "walls_net.png")
         draw_3d(wall_map, out / "walls_3d.png")
+        if openings:
+            summary["openings"] = comparison["summary"]
+            if response.room_mesh.apertures:  # a door closed with contact leaves none
+                write_openings_vtu(response, out / "openings.vtu", summary["provenance"])
+            save_figure(draw_ratio_net(wall_map, comparison["ratio"], outlines, comparison["marks"]),
+                        out / "walls_ratio_net.png")
         write_json(out / "summary.json", summary)
+    for row in summary.get("openings", {}).get("closed_room", {}).get("sensors", []):
+        progress.say(f"sensor {row['id']}: rms reading with the openings / closed room = {row['ratio_rms']:.4f}")
     for name, pol in summary["polarizations"].items():
         progress.say(f"p = {name}: max tangential wall field {pol['max_tangential_mu0JL']:.4f} mu0 J L = "
                      f"{pol['max_tangential_T']:.3e} T (eps = 1, 10 Hz), {pol['ratio_max_to_eq1']:.3f} x AMAILS eq. (1)")
@@ -139,3 +157,56 @@ def run_room_job(spec, out: Path, *, spec_file=None, order=2, mesh_size_m=None, 
                      f"({convergence['order_source']}), estimated rms wall-field error of the finest level "
                      f"{convergence['error_estimate_rms_finest']:.2e}")
     return summary
+
+
+def matching_sensors(spec) -> list:
+    """The default AMAILS network's sensors in rooms of the same box size as ``spec`` (room frame, m); none for
+    other shapes."""
+    if not isinstance(spec, BoxRoom):
+        return []
+    network = load_network(default_network_path())
+    same = {name for name, room in network.rooms.items() if isinstance(room.geometry, BoxRoom)
+            and np.allclose([room.geometry.lx_m, room.geometry.ly_m, room.geometry.lz_m], [spec.lx_m, spec.ly_m, spec.lz_m])}
+    return [s for s in network.sensors if s.room in same]
+
+
+def _nearest_wall(spec, point) -> str:
+    gap = spec.half_m - np.abs(np.asarray(point, float))
+    k = int(np.argmin(gap))
+    sign = 1 if point[k] > 0 else -1
+    return next(name for name, (kk, ss, _, _) in WALL_FRAMES.items() if kk == k and ss == sign)
+
+
+def compare_with_closed(spec, response, wall_map, *, order, mesh_size_m, wall_size_m, standoff_m, grid, progress,
+                        use_cache) -> dict:
+    """Solve the same room closed; the change at each AMAILS sensor and over the walls, the opening fluxes."""
+    closed_spec = dataclasses.replace(spec, openings=())
+    closed = solve_room(closed_spec, order=order, mesh_size_m=mesh_size_m, wall_size_m=wall_size_m,
+                        progress=progress, use_cache=use_cache)
+    with progress.step("comparing with the closed room (sensors, wall maps)"):
+        closed_map = sample_walls(closed, standoff_m, grid)
+        sensors = matching_sensors(spec)
+        rows = sensor_comparison(response, closed, sensors)
+        ratio = wall_ratio(wall_map, closed_map)
+    rm = response.room_mesh
+    summary = {
+        "openings": [{"kind": op.kind, **dataclasses.asdict(op), "open": op.is_open, "aperture_m2": op.aperture_m2}
+                     for op in spec.openings],
+        "outer_region": {"kind": rm.outer, "thickness_m": rm.outer_m,
+                         "note": "gap: a closed shell to the next layer (perfect conductor); lab: truncated, "
+                                 "psi = 0 at its boundary (no ambient field)"},
+        "opening_size_m": rm.opening_size_m,
+        "fluxes_per_unit_mu0_J_m3": response.opening_fluxes(),
+        "connected_parts": response.components,
+        "closed_room": {
+            "sensors": rows,
+            "sensor_note": "readings n . R (T per A/m^2) for p = x, y, z; ratio_rms = rms over p, openings / closed",
+            "wall_ratio_rms_Bt": ratio_stats(ratio),
+            "max_tangential_mu0JL_closed": {p: closed_map.tangential_stats(k)["max"] / closed_map.unit_field_t()
+                                           for k, p in enumerate("xyz")},
+            "closed_dofs": int(closed.basis.N),
+            "closed_seconds": dict(closed.timings_s),
+        },
+    }
+    marks = [(r["id"], _nearest_wall(spec, r["position_m"]), r["position_m"], r["ratio_rms"]) for r in rows]
+    return {"summary": summary, "ratio": ratio, "marks": marks}

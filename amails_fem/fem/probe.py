@@ -47,6 +47,16 @@ class PointLocator:
         best = np.argmax(worst, axis=1)
         cells = cand[np.arange(len(pts)), best]
         X = lam[np.arange(len(pts)), best].T.copy()
+        lost = np.flatnonzero(worst[np.arange(len(pts)), best] < -1e-9)
+        if lost.size and k < self._inv.shape[0]:  # graded meshes: the host may not be among the nearest centroids
+            kk = min(256, self._inv.shape[0])
+            _, cand2 = self._tree.query(pts[lost], k=kk)
+            lam2 = np.einsum("nkij,nkj->nki", self._inv[cand2], pts[lost][:, None, :] - self._v0[cand2])
+            worst2 = np.minimum(lam2.min(axis=2), 1.0 - lam2.sum(axis=2))
+            best2 = np.argmax(worst2, axis=1)
+            better = worst2[np.arange(len(lost)), best2] > worst[lost, best[lost]]
+            cells[lost[better]] = cand2[np.arange(len(lost)), best2][better]
+            X[:, lost[better]] = lam2[np.arange(len(lost)), best2][better].T
         if not self._affine:
             X = self._newton(pts.T, X, cells)
         outside = -np.minimum(np.minimum(X.min(axis=0), 1.0 - X.sum(axis=0)), 0.0)
@@ -76,6 +86,18 @@ def gradient_matrices(basis, points: np.ndarray, locator: PointLocator | None = 
     cols = basis.element_dofs[:, cells].reshape(-1)
     return [coo_matrix((grads[:, d, :].reshape(-1), (rows, cols)), shape=(n, basis.N)).tocsr()
             for d in range(grads.shape[1])]
+
+
+def value_matrix(basis, points: np.ndarray, locator: PointLocator | None = None) -> csr_matrix:
+    """Sparse (n_points x n_dofs) matrix V with (V u)_i = u at point i (points (n, dim))."""
+    locator = locator or PointLocator.for_basis(basis)
+    cells, X, _ = locator.locate(points)
+    Xq = X[:, :, None]
+    n = len(cells)
+    vals = np.array([basis.elem.gbasis(basis.mapping, Xq, j, tind=cells)[0][:, 0] for j in range(basis.Nbfun)])
+    rows = np.tile(np.arange(n), basis.Nbfun)
+    cols = basis.element_dofs[:, cells].reshape(-1)
+    return coo_matrix((vals.reshape(-1), (rows, cols)), shape=(n, basis.N)).tocsr()
 
 
 def field_gradient(basis, u: np.ndarray, points: np.ndarray) -> np.ndarray:

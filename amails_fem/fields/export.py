@@ -86,3 +86,23 @@ def write_walls_vtu(wall_map: WallMap, path, provenance: dict | None = None, eps
                                                        f"grids {wall_map.standoff_m * 1e3:g} mm inside the walls"]}
     return write_vtu(path, np.concatenate(points), "quad", np.concatenate(quads), point_data, provenance,
                      {"wall_names": [p.name for p in wall_map.patches]}, text)  # wall_id indexes wall_names
+
+
+def write_openings_vtu(response, path, provenance: dict | None = None):
+    """The aperture facets of a room's openings as triangles, with the opening index and B (T per A/m^2, p = x, y,
+    z) at their vertices."""
+    rm = response.room_mesh
+    mesh = rm.mesh
+    tris, ids = [], []
+    for name, facets in rm.apertures.items():
+        tris.append(mesh.facets[:, facets].T)
+        ids.append(np.full(len(facets), int(name.split("_")[1])))
+    tris = np.concatenate(tris)
+    used, inverse = np.unique(tris, return_inverse=True)
+    pts = mesh.p[:, used].T
+    R = response.response_matrix(pts)  # (n, 3 comp, 3 pol): the solver's own point evaluation
+    opening = np.zeros(len(used), int)
+    opening[inverse.reshape(tris.shape)] = np.concatenate(ids)[:, None]
+    data = {f"B_p{p}_T_per_A_m2": R[:, :, k] for k, p in enumerate(POLARIZATIONS)}
+    data["opening"] = opening
+    return write_vtu(path, pts, "triangle", inverse.reshape(tris.shape), data, provenance)

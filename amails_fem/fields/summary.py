@@ -12,6 +12,15 @@ from amails_fem.io.provenance import provenance
 REFERENCE = {"eps": 1.0, "freq_hz": 10.0, "rho_gev_cm3": units.RHO_DM_GEV_CM3}
 
 
+def _wall_model(spec) -> str:
+    openings = getattr(spec, "openings", ())
+    if not openings:
+        return "perfect conductor (closed room, nothing outside)"
+    lead = openings[0].leads_to
+    region = f"the gap to the next layer ({openings[0].gap_m:g} m)" if lead == "gap" else "a truncated lab"
+    return f"perfect conductor with {len(openings)} opening(s) into {region} (docs/openings.md)"
+
+
 def room_summary(response, wall_map: WallMap, spec_file: str | None = None) -> dict:
     """Per polarization: max / mean tangential wall field (units of mu0 J L, and tesla for eps = 1 at 10 Hz)
     and the ratio of the max to the AMAILS eq. (1) estimate eps sqrt(2 mu0 rho / 3) (2 pi f / c) V^(1/3)."""
@@ -36,7 +45,7 @@ def room_summary(response, wall_map: WallMap, spec_file: str | None = None) -> d
         "provenance": provenance(spec_hash=spec.spec_hash(), spec_file=spec_file, element_order=response.order,
                                  mesh_key=stats["mesh_key"], mesh_size_m=stats["mesh_size_m"],
                                  wall_size_m=stats["wall_size_m"], solver_tolerance=stats["tolerance"],
-                                 wall_model="perfect conductor (closed room, nothing outside)"),
+                                 wall_model=_wall_model(spec)),
         "room": {"shape": spec.shape, **room, "volume_m3": spec.volume_m3, "L_m": spec.size_m},
         "conventions": "room centred at the origin, z up; B in tesla; unit field mu0 J L with L = V^(1/3); "
                        "tangential = component parallel to the nearest wall at the standoff",

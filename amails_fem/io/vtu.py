@@ -15,12 +15,12 @@ import numpy as np
 
 from amails_fem.io.files import atomic_path, json_text
 
-VTK_CELL_TYPES = {"tetra": 10, "tetra10": 24, "quad": 9}
+VTK_CELL_TYPES = {"tetra": 10, "tetra10": 24, "quad": 9, "triangle": 5}
 
 
 def write_vtu(path, points, cell_type: str, cells, point_data: dict, provenance: dict | None = None,
               field_json: dict | None = None, field_text: dict | None = None, field_arrays: dict | None = None):
-    """Unstructured grid of one cell type ("tetra", "tetra10" or "quad") with point arrays. Field data: the
+    """Unstructured grid of one cell type ("tetra", "tetra10", "quad" or "triangle") with point arrays. Field data: the
     provenance (text lines and JSON), each field_json entry as JSON text "<name>_json" (and, for a list of strings,
     also as the string array "<name>"), each field_text entry (a string or a list of strings) as a string array.
     field_arrays: numeric field-data arrays (e.g. one value per mode). Written atomically."""

@@ -76,6 +76,19 @@ def _named_facets(skmesh, m, vertex_ids=None) -> dict:
     return {names[t]: np.sort(facets[tags == t]) for t in np.unique(tags) if t in names}
 
 
+def facet_indices(skmesh, triangles: np.ndarray) -> np.ndarray:
+    """Indices of the skfem facets with the given vertex triples ((n, 3), any vertex order); ValueError if one is
+    not a facet of the mesh."""
+    nv = skmesh.p.shape[1]
+    facet_keys = _pack(np.sort(skmesh.facets.T, axis=1), nv)
+    order = np.argsort(facet_keys)
+    keys = _pack(np.sort(np.asarray(triangles).reshape(-1, 3), axis=1), nv)
+    pos = np.clip(np.searchsorted(facet_keys[order], keys), 0, len(order) - 1)
+    if not np.all(facet_keys[order][pos] == keys):
+        raise ValueError(f"{np.count_nonzero(facet_keys[order][pos] != keys)} triangles are not facets of the mesh")
+    return order[pos]
+
+
 def fast_topology(skmesh) -> None:
     """Fill scikit-fem's cached facets/edges (and element-to-entity maps) with 1D int64-key uniques.
 

@@ -13,9 +13,40 @@ from amails_fem.io.files import atomic_path
 from amails_fem.plotting.figures import subplots
 
 
-def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, sensors=None) -> Figure:
+def net_position(patch, points_m: np.ndarray) -> np.ndarray:
+    """Net coordinates (m, 2) of room-frame points on a wall patch's plane (the patch's affine net map)."""
+    P = patch.points_m.reshape(-1, 3)
+    normals = patch.normal.reshape(-1, 3)
+    if np.ptp(normals, axis=0).max() > 1e-9:  # a cylinder's side: net (R theta, z)
+        axis = patch.v.reshape(-1, 3)[0]
+        net = patch.net_xy_m.reshape(-1, 2)
+        i0 = int(np.argmin(np.abs(net[:, 0])))
+        e1 = normals[i0]
+        e2 = np.cross(axis, e1)
+        theta = np.arctan2(P @ e2, P @ e1)
+        near = np.abs(theta) < 2.0  # away from the seam at theta = +-pi: net x = c0 theta + c1 exactly
+        (c0, c1), *_ = np.linalg.lstsq(np.stack([theta[near], np.ones(near.sum())], 1), net[near, 0], rcond=None)
+        q = np.asarray(points_m, float)
+        return np.stack([c0 * np.arctan2(q @ e2, q @ e1) + c1, q @ axis + (net[i0, 1] - P[i0] @ axis)], -1)
+    n = normals[0]
+    q = np.asarray(points_m, float)
+    q = q - np.outer((q - P[0]) @ n, n)  # onto the patch's plane: the fit below is blind along n
+    X = np.hstack([P, np.ones((len(P), 1))])
+    coef, *_ = np.linalg.lstsq(X, patch.net_xy_m.reshape(-1, 2), rcond=None)
+    return np.hstack([q, np.ones((len(q), 1))]) @ coef
+
+
+def _draw_outlines(ax, wall_map: WallMap, outlines) -> None:
+    for wall, pts in outlines or ():
+        patch = next(p for p in wall_map.patches if p.name == wall)
+        xy = net_position(patch, pts)
+        ax.plot(xy[:, 0], xy[:, 1], color="cyan", lw=1.2)
+
+
+def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, sensors=None, outlines=None) -> Figure:
     """One unfolded net per polarization (p = x, y, z); ``sensors``: optional [(id, position_m, axis)] drawn on
-    their nearest wall with their IDs (box rooms)."""
+    their nearest wall with their IDs (box rooms); ``outlines``: optional [(wall, (m, 3) points)] drawn on the net
+    (openings)."""
     unit = wall_map.unit_field_t()
     values = {(p.name, k): wall_map.components(p.name, k) for p in wall_map.patches for k in range(3)}
     vmax = max(float(v["B_t"].max()) for v in values.values()) / unit
@@ -33,6 +64,7 @@ def draw_net(wall_map: WallMap, title: str | None = None, arrows: int = 7, senso
             ax.text(cx, cy, patch.name, ha="center", va="center", color="cyan", fontsize=8, alpha=0.9)
         if sensors:
             draw_sensors_on_net(ax, wall_map.spec, sensors, color="lime")
+        _draw_outlines(ax, wall_map, outlines)
         ax.set_aspect("equal")
         ax.set_title(f"polarization p = {POLARIZATIONS[k]}")
         ax.set_xlabel("unfolded wall coordinate (m)")
@@ -70,6 +102,30 @@ def draw_sensors_on_net(ax, spec, sensors, color="C0", label=None) -> None:
         ax.text(x + 0.03 * spec.size_m, y - 0.03 * spec.size_m, sid, fontsize=6, color=color, ha="left", va="top")
     if label:
         ax.plot([], [], "o", color=color, ms=4, label=label)
+def draw_ratio_net(wall_map: WallMap, ratio: dict, outlines=None, sensors=None, title: str | None = None) -> Figure:
+    """The net of a wall ratio map (e.g. polarization-rms |B_t| with / without openings), openings outlined,
+    sensors [(id, wall, (m, 3) point)] marked with their reading ratio."""
+    fig, ax = subplots(1, 1, figsize=(9, 6.4), constrained_layout=True)
+    values = np.concatenate([r.ravel() for r in ratio.values()])
+    lo, hi = np.percentile(values, [1, 99])  # the rims' singular spikes would wash the scale out
+    span = max(abs(1 - lo), abs(hi - 1), 1e-3)
+    for patch in wall_map.patches:
+        x, y = patch.net_xy_m[..., 0], patch.net_xy_m[..., 1]
+        mesh = ax.pcolormesh(x, y, ratio[patch.name], shading="gouraud", cmap="RdBu_r", vmin=1 - span,
+                             vmax=1 + span)
+        ax.text(x.mean(), y.mean() + 0.35 * (y.max() - y.min()), patch.name, ha="center", color="k", fontsize=8)
+    _draw_outlines(ax, wall_map, outlines)
+    for sid, wall, pt, value in sensors or ():
+        patch = next(p for p in wall_map.patches if p.name == wall)
+        xy = net_position(patch, np.atleast_2d(pt))[0]
+        ax.plot(*xy, "k^", ms=5)
+        ax.annotate(f"{sid} {value:.3f}", xy, xytext=(3, 3), textcoords="offset points", fontsize=6)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    cbar = fig.colorbar(mesh, ax=ax, shrink=0.8, extend="both")
+    cbar.set_label(r"rms $|B_t|$ with openings / closed room (1-99 % range)")
+    ax.set_title(title or f"change of the wall field by the openings ({wall_map.standoff_m * 1e3:g} mm standoff)")
+    return fig
 
 
 def draw_3d(wall_map: WallMap, path, window_size=(1500, 520)):

@@ -70,3 +70,24 @@ def walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0, s_box, real, grid, 
         fig.set_layout_engine("tight")
         figs["wall_maps.png"] = fig
     return figs
+
+
+def draw_shielding_seams(freqs_hz, curves: dict, measured=(), title: str | None = None):
+    """S(f) curves {label: (n_f,)} of a modelled stack beside measured rooms [(room, layers, f, S, source)]."""
+    fig, ax = subplots(1, 1, figsize=(8.5, 5.6), constrained_layout=True)
+    for label, s in curves.items():
+        ax.loglog(freqs_hz, s, lw=1.8, label=label)
+    markers = iter("osD^vP*X")
+    rooms = {}
+    for room, layers, f, s, _src in measured:
+        rooms.setdefault((room, layers), []).append((f, s))
+    for (room, layers), pts in rooms.items():
+        f, s = np.array(pts).T
+        ax.loglog(f, s, next(markers), ms=7, ls="--" if len(f) > 1 else "", label=f"measured: {room} ({layers})")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("shielding factor S (closed-shell curves cut at 1e10)")
+    ax.set_ylim(1.0, 1e10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(title or "closed-shell model vs measured walk-in rooms")
+    return fig

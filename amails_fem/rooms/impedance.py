@@ -42,10 +42,12 @@ from amails_fem.fem.probe import field_gradient, gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
 from amails_fem.linalg.reduced_basis import ReducedStats, solve_frequency_grid
 from amails_fem.log import Progress
+from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.rooms.model import check_solver_options, mesh_and_assemble, points_inside
 from amails_fem.rooms.response import GridTensor
 from amails_fem.rooms.sources import half_cross, half_cross_matrix, unit_polarization
-from amails_fem.specs.rooms import RoomBase
+from amails_fem.specs.openings import SeamStrip
+from amails_fem.specs.rooms import BoxRoom, RoomBase
 from amails_fem.specs.walls import as_wall_map, check_freqs_hz
 from amails_fem.validate import check_quasi_static
 
@@ -194,13 +196,15 @@ class ImpedanceRoomResponse(GridTensor):
 def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh_size_m=None, wall_size_m=None,
                          tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
                          use_cache: bool = True, rb_tol: float | None = None,
-                         snapshots: str | None = None) -> ImpedanceRoomResponse:
+                         snapshots: str | None = None, seams=()) -> ImpedanceRoomResponse:
     """Room with impedance walls on a frequency grid : complex R(r; f) for the three polarizations.
 
     wall: a WallStack, ImpedanceLength or Layer for all walls, or {wall name: model}; freqs_hz: grid (Hz).
     Validates everything before meshing. tol: full-solve relative residual; rb_tol: reduced-basis residual.
     snapshots: "real" (full solves at real shifts near |l|, real CG), "complex" (exact complex GMRES solves), or
     None: real above REAL_SNAPSHOT_MIN_DOFS, complex below (tiny meshes: setup-dominated, complex was faster).
+    seams: SeamStrip objects (box rooms): strips of wall facets along an outline with the wall's impedance length
+    plus the joint's (amails_fem/specs/openings.py; docs/openings.md).
     """
 
 
@@ -211,6 +215,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     check_quasi_static(float(freqs.max()), spec.extent_m)  # warns above 0.01 (2 pi f L / c grows with f)
     walls = as_wall_map(wall, spec.wall_names)
     lengths = {name: model.impedance_length_m(freqs) for name, model in walls.items()}
+    seams = _check_seams(spec, seams, mesh_size_m, wall_size_m)
     progress = progress or Progress(quiet=quiet)
     # the wall loads b1 below sum to zero exactly (grad_s 1 = 0): only b0 needs the compatibility projection
     rm, basis, A, b0, _defect, timings = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
@@ -221,8 +226,14 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
         for name, model in walls.items():
             groups.setdefault(id(model), []).append(name)
         S_list, b1_list, l_rows = [], [], []
+        wall_facets, seam_facets = _split_seam_facets(rm, seams)
+        for seam, facets in zip(seams, seam_facets):
+            S, b1 = assemble_wall_terms(basis, facets)
+            S_list.append(S)
+            b1_list.append(b1)
+            l_rows.append(seam.impedance_length_m(lengths[seam.wall], freqs))
         for names in groups.values():
-            facets = np.concatenate([rm.walls[nm] for nm in names])
+            facets = np.concatenate([wall_facets[nm] for nm in names])
             # straight facets: grad_s of P2 is P1, so order 2 is exact for S and b1 (4 gave the same to 1e-14)
             S, b1 = assemble_wall_terms(basis, facets)
             S_list.append(S)
@@ -250,6 +261,40 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     V[idx] = V_r
     return ImpedanceRoomResponse(spec=spec, room_mesh=rm, basis=basis, freqs_hz=freqs, lengths_m=lengths,
                                  walls=walls, V=V, Y=Y, order=order, stats=stats, timings_s=timings)
+
+
+def _check_seams(spec, seams, mesh_size_m, wall_size_m) -> tuple:
+    """Seam strips validated before meshing: SeamStrip objects on a box room's walls, each strip at least the wall
+    element size wide (it is a set of facets)."""
+    seams = tuple(seams or ())
+    if not seams:
+        return seams
+    if not isinstance(spec, BoxRoom):
+        raise SpecError("seams are supported in box rooms only")
+    _, wall = resolve_sizes(spec, mesh_size_m, wall_size_m)
+    for i, seam in enumerate(seams):
+        if not isinstance(seam, SeamStrip):
+            raise SpecError(f"seams[{i}] must be an amails_fem.specs.openings.SeamStrip; got {type(seam).__name__}")
+        seam.check_on(spec.half_m)
+        if seam.strip_m < wall:
+            raise SpecError(f"seams[{i}].strip_m ({seam.strip_m} m) must be at least the wall element size "
+                            f"({wall} m): refine mesh.wall_size_m or widen the strip")
+    return seams
+
+
+def _split_seam_facets(rm, seams):
+    """({wall: facets left to the wall model}, [facets of each seam strip]) by facet centroid."""
+    walls = {name: np.asarray(f) for name, f in rm.walls.items()}
+    out = []
+    for seam in seams:
+        facets = walls[seam.wall]
+        centroid = rm.mesh.p[:, rm.mesh.facets[:, facets]].mean(axis=1).T
+        mask = seam.selects(centroid)
+        if not mask.any():
+            raise SpecError(f"seam on {seam.wall}: no wall facet lies within its strip; widen strip_m")
+        out.append(facets[mask])
+        walls[seam.wall] = facets[~mask]
+    return walls, out
 
 
 # -- the infinite square duct (2D cross-section): the wall-centre check ----------------------------------

@@ -9,7 +9,7 @@ from amails_fem.io.files import read_toml
 from amails_fem.specs.cavities import parse_cavity
 from amails_fem.specs.rooms import parse_room
 
-TOP_LEVEL = {"room": {"room", "mesh", "walls"}, "cavity": {"cavity"}}
+TOP_LEVEL = {"room": {"room", "mesh", "walls", "openings"}, "cavity": {"cavity"}}
 
 
 def load_spec(path):
@@ -29,6 +29,6 @@ def load_spec(path):
         raise SpecError(f"{path}: [{unknown[0]}] is not a {kind} spec table (allowed: "
                         f"{', '.join(sorted(TOP_LEVEL[kind]))})")
     for name in TOP_LEVEL[kind]:
-        if name in table and not isinstance(table[name], dict):
+        if name in table and name != "openings" and not isinstance(table[name], dict):
             raise SpecError(f"{path}: {name} must be a table ([{name}]); got {type(table[name]).__name__}")
     return parse_room(table, str(path)) if kind == "room" else parse_cavity(table, str(path))

@@ -13,6 +13,7 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
+from amails_fem.specs.openings import box_frames, cap_frames, check_openings, opening_footprint, parse_openings
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
@@ -25,12 +26,15 @@ class MeshOptions:
     size_m: float | None = None  # None: room size / 12
     wall_size_m: float | None = None  # None: size_m / 2
     order: int = 2
+    opening_size_m: float | None = None  # rooms with openings: size at the opening rims (None: see meshing/openings.py)
 
     def __post_init__(self):
         if self.size_m is not None:
             require_positive(self.size_m, "mesh.size_m")
         if self.wall_size_m is not None:
             require_positive(self.wall_size_m, "mesh.wall_size_m")
+        if self.opening_size_m is not None:
+            require_positive(self.opening_size_m, "mesh.opening_size_m")
         if isinstance(self.order, bool) or self.order not in (1, 2):
             raise SpecError(f"mesh.order must be 1 or 2; got {self.order!r}")
 
@@ -74,6 +78,8 @@ class RoomBase:
         data = asdict(self)
         data.pop("mesh")
         data.pop("name")
+        if not data.get("openings", True):
+            data.pop("openings")  # a closed room hashes as before openings existed
         return content_hash({"shape": self.shape, **data})
 
     def default_mesh_size_m(self) -> float:
@@ -87,11 +93,13 @@ def _store_positive(spec, name: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class BoxRoom(RoomBase):
-    """Rectangular room lx_m x ly_m x lz_m, centred at the origin."""
+    """Rectangular room lx_m x ly_m x lz_m, centred at the origin; ``openings``: doors and tubes in its walls
+    (amails_fem/specs/openings.py), empty for a closed room."""
 
     lx_m: float
     ly_m: float
     lz_m: float
+    openings: tuple = ()
 
     shape = "box"
     wall_names = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling")
@@ -99,6 +107,7 @@ class BoxRoom(RoomBase):
     def __post_init__(self):
         for name in ("lx_m", "ly_m", "lz_m"):
             _store_positive(self, name)
+        object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
 
     @property
     def half_m(self) -> np.ndarray:
@@ -116,14 +125,25 @@ class BoxRoom(RoomBase):
         p = as_points(points_m)
         return np.min(self.half_m - np.abs(p), axis=1)
 
+    @property
+    def opening_frames(self) -> dict:
+        """The walls that can hold openings (all six): wall -> amails_fem.specs.openings.WallFrame."""
+        return box_frames(self.half_m)
+
+    def in_opening_footprint(self, points_m, margin_m: float = 0.0) -> np.ndarray:
+        """True for points over an opening (within margin_m of its wall and its outline): n . B = 0 fails there."""
+        return opening_footprint(self.openings, self.opening_frames, as_points(points_m), margin_m)
+
 
 @dataclass(frozen=True, kw_only=True)
 class CylinderRoom(RoomBase):
-    """Closed cylinder of radius_m and height_m, axis along x, y or z through the origin."""
+    """Closed cylinder of radius_m and height_m, axis along x, y or z through the origin; ``openings``: doors and
+    tubes in its caps (amails_fem/specs/openings.py)."""
 
     radius_m: float
     height_m: float
     axis: str = "z"
+    openings: tuple = ()
 
     shape = "cylinder"
     curved = True
@@ -133,6 +153,7 @@ class CylinderRoom(RoomBase):
         _store_positive(self, "radius_m")
         _store_positive(self, "height_m")
         require_option(self.axis, "room.axis", AXES)
+        object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
 
     @property
     def axis_index(self) -> int:
@@ -145,6 +166,15 @@ class CylinderRoom(RoomBase):
     @property
     def extent_m(self):
         return max(2 * self.radius_m, self.height_m)
+
+    @property
+    def opening_frames(self) -> dict:
+        """The caps (flat walls that can hold openings): wall -> WallFrame, in-plane axes (a + 1, a + 2) mod 3."""
+        return cap_frames(self.axis_index, self.height_m, self.radius_m)
+
+    def in_opening_footprint(self, points_m, margin_m: float = 0.0) -> np.ndarray:
+        """True for points over an opening (within margin_m of its cap and its outline)."""
+        return opening_footprint(self.openings, self.opening_frames, as_points(points_m), margin_m)
 
     def distance_to_wall_m(self, points_m):
         p = as_points(points_m)
@@ -223,15 +253,18 @@ _REQUIRED = {
 }
 
 
-def box_room(lx_m: float, ly_m: float, lz_m: float, *, name: str = "", mesh: MeshOptions | None = None) -> BoxRoom:
-    """A rectangular room, centred at the origin (m)."""
-    return BoxRoom(name=name, mesh=mesh or MeshOptions(), lx_m=lx_m, ly_m=ly_m, lz_m=lz_m)
+def box_room(lx_m: float, ly_m: float, lz_m: float, *, name: str = "", mesh: MeshOptions | None = None,
+             openings=None) -> BoxRoom:
+    """A rectangular room, centred at the origin (m); openings: Door / Tube objects in its walls."""
+    return BoxRoom(name=name, mesh=mesh or MeshOptions(), lx_m=lx_m, ly_m=ly_m, lz_m=lz_m,
+                   openings=tuple(openings or ()))
 
 
 def cylinder_room(radius_m: float, height_m: float, axis: str = "z", *, name: str = "",
-                  mesh: MeshOptions | None = None) -> CylinderRoom:
-    """A closed cylindrical room (m), axis 'x', 'y' or 'z' through the origin."""
-    return CylinderRoom(name=name, mesh=mesh or MeshOptions(), radius_m=radius_m, height_m=height_m, axis=axis)
+                  mesh: MeshOptions | None = None, openings=None) -> CylinderRoom:
+    """A cylindrical room (m), axis 'x', 'y' or 'z' through the origin; openings: Door / Tube objects in its caps."""
+    return CylinderRoom(name=name, mesh=mesh or MeshOptions(), radius_m=radius_m, height_m=height_m, axis=axis,
+                        openings=tuple(openings or ()))
 
 
 def sphere_room(radius_m: float, *, name: str = "", mesh: MeshOptions | None = None) -> SphereRoom:
@@ -261,11 +294,17 @@ def parse_room(table: dict, source: str = "<dict>") -> RoomBase:
     if unknown:
         raise SpecError(f"{source}: room.{unknown[0]} is not a {shape} room key (allowed: {', '.join(sorted(allowed))})")
     mesh_table = dict(table.get("mesh", {}))
-    unknown = sorted(set(mesh_table) - {"size_m", "wall_size_m", "order"})
+    unknown = sorted(set(mesh_table) - {"size_m", "wall_size_m", "order", "opening_size_m"})
     if unknown:
-        raise SpecError(f"{source}: mesh.{unknown[0]} is not a mesh key (allowed: size_m, wall_size_m, order)")
+        raise SpecError(f"{source}: mesh.{unknown[0]} is not a mesh key (allowed: size_m, wall_size_m, order, "
+                        "opening_size_m)")
+    extra = {}
+    if "openings" in table:
+        if shape not in ("box", "cylinder"):
+            raise SpecError(f"{source}: [[openings]] are supported in box and cylinder rooms only; got a {shape} room")
+        extra["openings"] = parse_openings(table["openings"], source)
     try:
         mesh = MeshOptions(**mesh_table)
-        return SHAPES[shape](mesh=mesh, **room)
+        return SHAPES[shape](mesh=mesh, **room, **extra)
     except SpecError as err:
         raise SpecError(f"{source}: {err}") from None

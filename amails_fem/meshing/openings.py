@@ -1,0 +1,348 @@
+"""Meshes of box rooms with openings: the room, its doors and tubes, and the outer region they lead to (gmsh OCC).
+
+The joined air domain is the room (with the tube interiors) plus the outer region: the gap to the next layer (a
+closed shell of thickness gap_m around the room) or a truncated lab (the room's box grown by lab_m). The room's
+wall is a zero-thickness perfect conductor: a sheet of facets between the room and the outer region, with the
+openings cut out of it. After meshing, the vertices on a sheet (except those on an opening's rim, where the sheet
+ends) are duplicated for the outer region's tetrahedra, so the potential may jump across the sheet and each side
+carries its own Neumann data (docs/openings.md). The element size shrinks to ``opening_size_m`` at the rims,
+where the field is singular (~ r^-1/2 at the edge of a thin sheet).
+
+Named facets: the room side of each wall keeps the closed room's names (x_min ... ceiling), ``tube_i`` the inside
+of tube i, ``opening_i`` the (interior) aperture facets of opening i, ``outer_side`` the outer side of every sheet,
+``outer_layer`` the next layer (gap) or ``lab_boundary`` the truncation of the lab.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import gmsh
+import numpy as np
+from skfem import MeshTet1
+
+from amails_fem.errors import SpecError
+from amails_fem.log import QUIET, Progress
+from amails_fem.meshing.cache import cached_mesh
+from amails_fem.meshing.read import facet_indices, fast_topology
+from amails_fem.memory import require_memory
+from amails_fem.meshing.rooms import MAX_ELEMENTS_ESTIMATE, RoomMesh, resolve_sizes
+from amails_fem.specs.openings import Door, SideFrame, Tube, outer_region
+from amails_fem.specs.rooms import BoxRoom, CylinderRoom
+from amails_fem.validate import require_positive
+
+
+@dataclass
+class OpenRoomMesh(RoomMesh):
+    """A room mesh with openings: regions, apertures and the boundary split into conductor and truncation."""
+
+    in_room: np.ndarray = None  # (n_elements,) bool: room and tube interiors (False: the outer region)
+    apertures: dict = field(default_factory=dict)  # opening_i -> interior facet indices (room side is 'in_room')
+    conductor_facets: np.ndarray = None  # boundary facets carrying the conductor's Neumann data (both sheet sides)
+    truncation_facets: np.ndarray = None  # lab truncation (Dirichlet: the ambient field); empty for a gap
+    outer: str = "gap"
+    outer_m: float = 0.0  # gap thickness or lab margin (m)
+    opening_size_m: float = 0.0
+
+
+def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float:
+    """Element size at the opening rims (m): the argument, else the spec's mesh.opening_size_m, else
+    min(wall size / 2, smallest opening feature / 4)."""
+    value = opening_size_m if opening_size_m is not None else spec.mesh.opening_size_m
+    if value is None:
+        value = min(0.5 * wall_size_m, min(op.smallest_feature_m for op in spec.openings) / 4.0)
+    value = require_positive(value, "mesh.opening_size_m")
+    if value > wall_size_m:
+        raise SpecError(f"mesh.opening_size_m ({value} m) must not exceed mesh.wall_size_m ({wall_size_m} m)")
+    return value
+
+
+BYTES_PER_ELEMENT = 3e3  # P2: the matrix, its AMG hierarchy and gmsh's own data, per tetrahedron (estimate)
+
+
+def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, margin: float) -> float:
+    """Tetrahedra of a room with openings, before meshing: the room (resolve_sizes' estimate), the outer region
+    (the gap at its wall size, the lab at the bulk size) and the rim refinement, ~6 pi P / (g^2 r) per rim of
+    length P at size r growing at slope g = (size - r) / (3 size) (integrated over the refined tube round it)."""
+    if isinstance(spec, BoxRoom):
+        inner, outer = float(np.prod(2 * spec.half_m)), float(np.prod(2 * (spec.half_m + margin)))
+    else:
+        inner = math.pi * spec.radius_m**2 * spec.height_m
+        outer = math.pi * (spec.radius_m + margin) ** 2 * (spec.height_m + 2 * margin)
+    h_out = min(wall, margin) if lead == "gap" else size
+    n = 6.0 * spec.volume_m3 / size**3 * (1.0 + 3.0 * (size / wall) ** 2 * wall / spec.size_m)
+    n += 6.0 * (outer - inner) / h_out**3
+    g = max((size - rim) / (3.0 * size), 1e-3)
+    for op in spec.openings:
+        if isinstance(op, Door):
+            rims = 0.0 if op.seam_m == 0 else 2 * (op.width_m + op.height_m) * (2 if op.seam_m else 1)
+        else:
+            rims = 2 * math.pi * op.radius_m * (2 if op.length_m > 0 else 1)
+            n += 24.0 * 2 * math.pi * op.radius_m * op.length_m / rim**2  # the tube wall at rim size
+        n += 6 * math.pi * rims / (g**2 * rim)
+    return n
+
+
+def outer_margin_m(spec) -> tuple[str, float]:
+    """(region, thickness): ("gap", gap_m) or ("lab", lab_m, default half the room's largest dimension)."""
+    lead, margin = outer_region(spec.openings)
+    return lead, float(margin if margin is not None else 0.5 * spec.extent_m)
+
+
+def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, progress: Progress = QUIET,
+                   use_cache: bool = True) -> OpenRoomMesh:
+    """Mesh a box room with openings and its outer region; split the potential along the conductor sheets."""
+    if not isinstance(spec, (BoxRoom, CylinderRoom)) or not spec.openings:
+        raise SpecError("mesh_open_room needs a box or cylinder room with openings (box_room(..., openings=[...]))")
+    size, wall = resolve_sizes(spec, size_m, wall_size_m)
+    rim = resolve_opening_size(spec, wall, opening_size_m)
+    lead, margin = outer_margin_m(spec)
+    n_est = estimate_elements(spec, size, wall, rim, lead, margin)
+    what = f"mesh.opening_size_m = {rim:g} m with mesh.size_m = {size:g} m (~{n_est:.1e} tetrahedra)"
+    hint = "choose a larger mesh.opening_size_m (edge refinement) or mesh.size_m"
+    if n_est > MAX_ELEMENTS_ESTIMATE:
+        raise SpecError(f"{what} exceeds the limit {MAX_ELEMENTS_ESTIMATE:.0e}; {hint}")
+    require_memory(BYTES_PER_ELEMENT * n_est, what, hint)
+    key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim}
+    names = spec.wall_names
+    t0 = time.perf_counter()
+    with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {lead} "
+                       f"(size {size:g} m, walls {wall:g} m, rims {rim:g} m)") as info:
+        key, from_cache, (raw, named, groups) = cached_mesh(
+            f"{spec.shape}_openings", key_data, lambda g: _build(g, spec, size, wall, rim, lead, margin), names=names,
+            cell_tags=True, use_cache=use_cache, progress=progress)
+        mesh, walls, in_room, conductor, truncation, apertures = split_sheets(raw, named, groups["room"], spec, lead)
+        info["note"] = f"{mesh.t.shape[1]} tetrahedra{' (cached)' if from_cache else ''}"
+    return OpenRoomMesh(mesh=mesh, walls=walls, size_m=size, wall_size_m=wall, geometric_order=1, key=key,
+                        seconds=time.perf_counter() - t0, from_cache=from_cache, in_room=in_room, apertures=apertures,
+                        conductor_facets=conductor, truncation_facets=truncation, outer=lead, outer_m=margin,
+                        opening_size_m=rim)
+
+
+# -- geometry -------------------------------------------------------------------------------------------------------
+def _point(spec, wall: str, u: float, v: float, w: float = 0.0) -> np.ndarray:
+    """Room-frame point at in-plane (u, v) of ``wall`` and w metres outside its plane."""
+    fr = spec.opening_frames[wall]
+    if isinstance(fr, SideFrame):
+        return fr.point(u, v, w)
+    x = np.zeros(3)
+    x[fr.k] = fr.sign * (fr.offset_m + w)
+    x[fr.iu], x[fr.iv] = u, v
+    return x
+
+
+def _tube_axis(spec, op) -> tuple[np.ndarray, np.ndarray]:
+    """(base point on the wall, outward unit direction) of a tube."""
+    fr = spec.opening_frames[op.wall]
+    if isinstance(fr, SideFrame):
+        return fr.point(*op.center_m), fr.direction(op.center_m[0])
+    return _point(spec, op.wall, *op.center_m), fr.sign * np.eye(3)[fr.k]
+
+
+def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
+    pts = [occ.addPoint(*_point(spec, wall, cu + a * eu, cv + b * ev)) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    lines = [occ.addLine(pts[i], pts[(i + 1) % 4]) for i in range(4)]
+    return occ.addCurveLoop(lines)
+
+
+def _opening_entities(occ, spec, op) -> tuple[list, list]:
+    """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment."""
+    fr = spec.opening_frames[op.wall]
+    cu, cv = op.center_m
+    if isinstance(fr, SideFrame):  # a radial cutter from just inside the curved wall to the tube's mouth
+        base, normal = _tube_axis(spec, op)
+        inset = min(op.radius_m, 0.25 * fr.radius_m)
+        return [], [(3, occ.addCylinder(*(base - inset * normal), *(normal * (inset + op.length_m)), op.radius_m))]
+    k, sign, iu = fr.k, fr.sign, fr.iu
+    if isinstance(op, Door):
+        eu, ev = op.half_extent_m
+        outer = _rect_loop(occ, spec, op.wall, cu, cv, eu, ev)
+        if op.seam_m is None:
+            return [(2, occ.addPlaneSurface([outer]))], []
+        if op.seam_m == 0:
+            return [], [(2, occ.addPlaneSurface([outer]))]  # a leaf with contact: wall all over
+        s = op.seam_m
+        inner = _rect_loop(occ, spec, op.wall, cu, cv, eu - s, ev - s)
+        return [(2, occ.addPlaneSurface([outer, inner]))], [(2, occ.addPlaneSurface([inner]))]
+    c = _point(spec, op.wall, cu, cv)
+    normal = sign * np.eye(3)[k]
+    if op.length_m == 0:
+        return [(2, occ.addDisk(*c, op.radius_m, op.radius_m, zAxis=list(normal), xAxis=list(np.eye(3)[iu])))], []
+    return [], [(3, occ.addCylinder(*c, *(normal * op.length_m), op.radius_m))]
+
+
+def _room_and_outer(occ, spec, margin: float) -> tuple[int, int]:
+    """The room's volume and the outer box or cylinder grown by margin on every side (gmsh OCC tags)."""
+    if isinstance(spec, BoxRoom):
+        h = spec.half_m
+        return occ.addBox(*(-h), *(2 * h)), occ.addBox(*(-h - margin), *(2 * (h + margin)))
+    e = np.eye(3)[spec.axis_index]
+    half = 0.5 * spec.height_m
+    room = occ.addCylinder(*(-half * e), *(2 * half * e), spec.radius_m)
+    outer = occ.addCylinder(*(-(half + margin) * e), *(2 * (half + margin) * e), spec.radius_m + margin)
+    return room, outer
+
+
+def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin: float) -> None:
+    """Inside a gmsh session: room, outer region, openings, physical groups, size fields, the mesh."""
+    occ = gmsh_.model.occ
+    room, outer = _room_and_outer(occ, spec, margin)
+    tools, owners = [(3, room)], [None]
+    aperture_inputs = {}
+    for i, op in enumerate(spec.openings):
+        apert, other = _opening_entities(occ, spec, op)
+        for ent in apert:
+            aperture_inputs[len(tools)] = i
+            tools.append(ent)
+            owners.append(i)
+        for ent in other:
+            tools.append(ent)
+            owners.append(i)
+    _, omap = occ.fragment([(3, outer)], tools)
+    occ.synchronize()
+    room_vols = {t for d, t in omap[1] if d == 3}
+    for j, (dim, _) in enumerate(tools):
+        if dim == 3 and j > 0:  # tube interiors belong to the room side
+            room_vols |= {t for d, t in omap[1 + j] if d == 3}
+    all_vols = {t for _, t in gmsh_.model.getEntities(3)}
+    outer_vols = all_vols - room_vols
+    aperture_of = {}
+    for j, i in aperture_inputs.items():
+        for d, t in omap[1 + j]:
+            if d == 2:
+                aperture_of[t] = i
+    groups: dict[str, list[int]] = {}
+    tol = 1e-6 * spec.extent_m
+    for _, s in gmsh_.model.getEntities(2):
+        up, _ = gmsh_.model.getAdjacencies(2, s)
+        up = [int(v) for v in up]
+        if len(up) == 1:
+            groups.setdefault("lab_boundary" if lead == "lab" else "outer_layer", []).append(s)
+            continue
+        sides = {v in room_vols for v in up}
+        if sides != {True, False}:
+            continue  # between the room and a tube interior: not a boundary
+        com = np.array(occ.getCenterOfMass(2, s))
+        name = _classify_interface(spec, s, com, aperture_of, tol)
+        groups.setdefault(name, []).append(s)
+    gmsh_.model.addPhysicalGroup(3, sorted(room_vols), name="room")
+    gmsh_.model.addPhysicalGroup(3, sorted(outer_vols), name="outer")
+    for name, tags in groups.items():
+        gmsh_.model.addPhysicalGroup(2, tags, name=name)
+    rims = [c for name, tags in groups.items() if name.startswith("opening_")
+            for _, c in gmsh_.model.getBoundary([(2, t) for t in tags], combined=False, oriented=False)]
+    sheets = [t for name, tags in groups.items() if not name.startswith("opening_") and name != "lab_boundary"
+              for t in tags]
+    tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
+    wall_eff = min(wall, margin) if lead == "gap" else wall
+    _size_fields(gmsh_, sheets, sorted(set(rims)), tubes, size, wall_eff, rim, spec)
+    gmsh_.option.setNumber("Mesh.Algorithm3D", 10)  # HXT
+    gmsh_.option.setNumber("Mesh.Optimize", 1)
+    gmsh_.model.mesh.generate(3)
+    old, new = gmsh_.model.mesh.computeRenumbering("Hilbert")
+    gmsh_.model.mesh.renumberNodes(old, new)
+
+
+def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol: float) -> str:
+    """Name of a surface between the room side and the outer region: opening_i (aperture), a wall, or tube_i."""
+    if tag in aperture_of:
+        return f"opening_{aperture_of[tag]}"
+    frames = spec.opening_frames
+    for i, op in enumerate(spec.openings):
+        if isinstance(op, Tube) and (op.length_m > 0 or isinstance(frames[op.wall], SideFrame)):
+            base, normal = _tube_axis(spec, op)
+            d = com - base
+            along = float(d @ normal)
+            radial = float(np.linalg.norm(d - along * normal))
+            if radial < op.radius_m and abs(along - op.length_m) < max(tol, 0.5 * op.radius_m**2 / spec.extent_m):
+                return f"opening_{i}"  # the tube's far mouth (a side hole: the curved patch itself)
+            if op.length_m > 0 and tol < along < op.length_m + tol and radial < op.radius_m * 1.01:
+                return f"tube_{i}"
+    for name, fr in frames.items():
+        if not isinstance(fr, SideFrame) and abs(com[fr.k] - fr.sign * fr.offset_m) < tol:
+            return name
+    if isinstance(spec, CylinderRoom):
+        return "side"
+    raise RuntimeError(f"surface {tag} at {com.tolist()} is neither a wall, a tube nor an opening")
+
+
+def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
+    """Min of two thresholds: wall size at the conductor sheets, rim size at the opening edges and on the tube walls
+    (linear growth to the bulk size over 3 bulk sizes)."""
+    f = gmsh_.model.mesh.field
+    d_wall = f.add("Distance")
+    f.setNumbers(d_wall, "SurfacesList", sheets)
+    f.setNumber(d_wall, "Sampling", int(min(400, max(20, math.ceil(2 * spec.extent_m / wall)))))
+    t_wall = f.add("Threshold")
+    for k, v in (("InField", d_wall), ("SizeMin", wall), ("SizeMax", size), ("DistMin", 0.0),
+                 ("DistMax", 3.0 * size if wall < size else 1e-9)):
+        f.setNumber(t_wall, k, v)
+    fields = [t_wall]
+    sources = []
+    if rims:
+        d_rim = f.add("Distance")
+        f.setNumbers(d_rim, "CurvesList", rims)
+        f.setNumber(d_rim, "Sampling", int(min(2000, max(20, math.ceil(2 * spec.extent_m / rim)))))
+        sources.append(d_rim)
+    if tubes:  # sampled per surface direction: a few points per rim size along the tube
+        longest = max(max(2 * math.pi * op.radius_m, op.length_m) for op in spec.openings if isinstance(op, Tube))
+        d_tube = f.add("Distance")
+        f.setNumbers(d_tube, "SurfacesList", tubes)
+        f.setNumber(d_tube, "Sampling", int(min(200, max(10, math.ceil(2 * longest / rim)))))
+        sources.append(d_tube)
+    for src in sources:
+        t_rim = f.add("Threshold")
+        for k, v in (("InField", src), ("SizeMin", rim), ("SizeMax", size), ("DistMin", 0.5 * rim),
+                     ("DistMax", 3.0 * size)):
+            f.setNumber(t_rim, k, v)
+        fields.append(t_rim)
+    both = f.add("Min")
+    f.setNumbers(both, "FieldsList", fields)
+    f.setAsBackgroundMesh(both)
+    for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
+        gmsh_.option.setNumber(option, 0)
+
+
+# -- the sheets ---------------------------------------------------------------------------------------------------------
+def split_sheets(mesh, named: dict, in_room: np.ndarray, spec, lead: str):
+    """Duplicate the sheet vertices (not those on an opening's rim) for the outer region's tetrahedra.
+
+    Returns (mesh, walls, in_room, conductor facets, truncation facets, apertures): walls maps the closed room's wall
+    names (room side), tube_i and outer_side (the outer side of every sheet) and outer_layer / lab_boundary to
+    facet indices of the new mesh.
+    """
+    sheet_names = [n for n in named if n in spec.wall_names or n.startswith("tube_")]
+    aperture_names = [n for n in named if n.startswith("opening_")]
+    sheet_tri = {n: mesh.facets[:, named[n]].T for n in sheet_names}
+    sheet_v = np.unique(np.concatenate([t.ravel() for t in sheet_tri.values()]))
+    rim_v = np.unique(np.concatenate([mesh.facets[:, named[n]].ravel() for n in aperture_names])) \
+        if aperture_names else np.array([], int)
+    dup = np.setdiff1d(sheet_v, rim_v)
+    nv = mesh.p.shape[1]
+    new_id = np.arange(nv)
+    new_id[dup] = nv + np.arange(len(dup))
+    p = np.hstack([mesh.p, mesh.p[:, dup]])
+    t = mesh.t.copy()
+    t[:, ~in_room] = new_id[t[:, ~in_room]]
+    out = MeshTet1(np.ascontiguousarray(p), np.ascontiguousarray(t))
+    fast_topology(out)
+    ext = "lab_boundary" if lead == "lab" else "outer_layer"
+    queries = dict(sheet_tri)
+    queries["outer_side"] = new_id[np.concatenate(list(sheet_tri.values()))]
+    queries[ext] = new_id[mesh.facets[:, named[ext]].T]
+    queries.update({n: mesh.facets[:, named[n]].T for n in aperture_names})
+    found = np.split(facet_indices(out, np.concatenate(list(queries.values()))),
+                     np.cumsum([len(q) for q in queries.values()])[:-1])  # one sorted search for all groups
+    walls = {n: np.sort(f) for n, f in zip(queries, found) if n not in aperture_names}
+    apertures = {n: np.sort(f) for n, f in zip(queries, found) if n in aperture_names}
+    for n in spec.wall_names:
+        walls.setdefault(n, np.array([], np.int64))
+    boundary = out.boundary_facets()
+    truncation = walls[ext] if lead == "lab" else np.array([], np.int64)
+    conductor = np.setdiff1d(boundary, truncation)
+    expected = sum(len(v) for k, v in walls.items() if k != "outer_side") + len(walls["outer_side"])
+    if len(boundary) != expected:
+        raise RuntimeError(f"sheet split left {len(boundary)} boundary facets, expected {expected}")
+    return out, walls, in_room, conductor, truncation, apertures

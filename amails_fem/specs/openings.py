@@ -1,0 +1,461 @@
+"""Openings in box-room walls: doors (open, closed by a leaf with a seam, or with contact), circular holes and tubes.
+
+An opening joins the room's air to an outer region (docs/openings.md, docs/physics.md sec. 6):
+
+- ``leads_to = "gap"``: the gap between this wall layer and the next, a closed shell of thickness ``gap_m`` around
+  the whole room, bounded by the next layer (a perfect conductor);
+- ``leads_to = "lab"``: the lab, a truncated region reaching ``lab_m`` beyond the room on every side, whose outer
+  boundary carries the ambient field (zero, or a uniform test field).
+
+In-plane coordinates (``center_m`` = (u, v) in metres, room frame, origin at the room centre):
+
+    wall        normal   u   v
+    x_min/x_max   x      y   z
+    y_min/y_max   y      x   z
+    floor/ceiling z      x   y
+
+A door's width runs along u and its height along v (on a side wall: horizontal and vertical). Tubes stick out of
+the wall into the outer region (length 0: a plain circular hole in the thin wall). All checks raise one SpecError
+line before any meshing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from amails_fem import units
+from amails_fem.errors import SpecError
+from amails_fem.validate import require_option, require_positive, require_range
+
+# wall -> (normal axis, outward sign, u axis, v axis)
+WALL_FRAMES = {
+    "x_min": (0, -1, 1, 2), "x_max": (0, +1, 1, 2),
+    "y_min": (1, -1, 0, 2), "y_max": (1, +1, 0, 2),
+    "floor": (2, -1, 0, 1), "ceiling": (2, +1, 0, 1),
+}
+LEADS_TO = ("gap", "lab")
+OPENING_WALLS = tuple(WALL_FRAMES) + ("cap_min", "cap_max", "side")  # box walls, a cylinder's caps and side
+
+
+@dataclass(frozen=True)
+class WallFrame:
+    """A flat wall that can hold openings: normal axis k with outward sign, in-plane axes (iu, iv), the plane at
+    x_k = sign * offset_m, and its outline: ("rect", half_u, half_v) or ("disk", radius) about (u, v) = (0, 0)."""
+
+    k: int
+    sign: int
+    iu: int
+    iv: int
+    offset_m: float
+    bound: tuple
+
+
+@dataclass(frozen=True)
+class SideFrame:
+    """A cylinder's side (axis a, radius R, half height): in-plane coordinates (s, z) = (arc length from the
+    (a + 1) axis towards the (a + 2) axis, position along the axis), metres; only tubes and holes (radial)."""
+
+    axis: int
+    radius_m: float
+    half_height_m: float
+
+    def direction(self, s_m: float) -> np.ndarray:
+        """The outward normal (radial unit vector) at arc length s_m."""
+        phi = s_m / self.radius_m
+        e = np.eye(3)
+        return np.cos(phi) * e[(self.axis + 1) % 3] + np.sin(phi) * e[(self.axis + 2) % 3]
+
+    def point(self, s_m: float, z_m: float, w_m: float = 0.0) -> np.ndarray:
+        """The point at (s, z) on the side, w_m outside it (m)."""
+        return (self.radius_m + w_m) * self.direction(s_m) + z_m * np.eye(3)[self.axis]
+
+    def coordinates(self, points_m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, z, rho) of points (m)."""
+        p = np.atleast_2d(np.asarray(points_m, float))
+        x1, x2 = p[:, (self.axis + 1) % 3], p[:, (self.axis + 2) % 3]
+        return self.radius_m * np.arctan2(x2, x1), p[:, self.axis], np.hypot(x1, x2)
+
+
+def box_frames(half_m) -> dict:
+    """The six walls of a box with these half sizes (m)."""
+    h = np.asarray(half_m, float)
+    return {name: WallFrame(k, s, iu, iv, float(h[k]), ("rect", float(h[iu]), float(h[iv])))
+            for name, (k, s, iu, iv) in WALL_FRAMES.items()}
+
+
+def cap_frames(axis_index: int, height_m: float, radius_m: float) -> dict:
+    """The two caps of a cylinder along axis a: in-plane axes (a + 1, a + 2) mod 3 (z axis: (x, y))."""
+    a = int(axis_index)
+    frames = {name: WallFrame(a, s, (a + 1) % 3, (a + 2) % 3, 0.5 * float(height_m), ("disk", float(radius_m)))
+              for name, s in (("cap_min", -1), ("cap_max", +1))}
+    frames["side"] = SideFrame(a, float(radius_m), 0.5 * float(height_m))
+    return frames
+
+
+def _center(value, field: str) -> tuple[float, float]:
+    try:
+        c = tuple(float(x) for x in value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{field} must be two in-plane coordinates (u, v) in m; got {value!r}") from None
+    if len(c) != 2 or not all(math.isfinite(x) for x in c) or any(isinstance(x, (bool, str)) for x in value):
+        raise SpecError(f"{field} must be two finite in-plane coordinates (u, v) in m; got {value!r}")
+    return c
+
+
+def _outer_region(opening, field: str) -> None:
+    require_option(opening.leads_to, f"{field}.leads_to", LEADS_TO)
+    object.__setattr__(opening, "gap_m", require_positive(opening.gap_m, f"{field}.gap_m"))
+    if opening.lab_m is not None:
+        object.__setattr__(opening, "lab_m", require_positive(opening.lab_m, f"{field}.lab_m"))
+
+
+@dataclass(frozen=True)
+class Door:
+    """A rectangular doorway width_m x height_m centred at center_m = (u, v) on ``wall`` (in-plane axes above).
+
+    seam_m: None, an open doorway; 0, closed by a leaf with contact (no opening left); > 0, closed by a leaf
+    that leaves a seam of this width all round (no contact). leads_to: "gap" (a closed gap of thickness gap_m
+    to the next layer) or "lab" (a truncated lab region reaching lab_m beyond the room; default half the room's
+    largest dimension).
+    """
+
+    wall: str
+    center_m: tuple
+    width_m: float
+    height_m: float
+    seam_m: float | None = None
+    leads_to: str = "gap"
+    gap_m: float = 0.1
+    lab_m: float | None = None
+
+    kind = "door"
+
+    def __post_init__(self):
+        require_option(self.wall, "door.wall", OPENING_WALLS)
+        object.__setattr__(self, "center_m", _center(self.center_m, "door.center_m"))
+        object.__setattr__(self, "width_m", require_positive(self.width_m, "door.width_m"))
+        object.__setattr__(self, "height_m", require_positive(self.height_m, "door.height_m"))
+        if self.seam_m is not None:
+            seam = require_range(self.seam_m, "door.seam_m", 0.0, math.inf, "m")
+            if 2 * seam >= min(self.width_m, self.height_m):
+                raise SpecError(f"door.seam_m must be below half the door's smaller side "
+                                f"({0.5 * min(self.width_m, self.height_m):g} m); got {self.seam_m!r}")
+            object.__setattr__(self, "seam_m", seam)
+        _outer_region(self, "door")
+
+    @property
+    def half_extent_m(self) -> tuple[float, float]:
+        """Half sizes along u and v (m)."""
+        return 0.5 * self.width_m, 0.5 * self.height_m
+
+    @property
+    def is_open(self) -> bool:
+        """True when air passes (open doorway or a seam); False for a leaf with contact."""
+        return self.seam_m is None or self.seam_m > 0
+
+    @property
+    def aperture_m2(self) -> float:
+        """Open area (m^2): the doorway, the seam ring, or 0 with contact."""
+        if self.seam_m is None:
+            return self.width_m * self.height_m
+        s = self.seam_m
+        return self.width_m * self.height_m - (self.width_m - 2 * s) * (self.height_m - 2 * s)
+
+    @property
+    def smallest_feature_m(self) -> float:
+        """The smallest length of the opening (its seam or its smaller side), for the edge refinement."""
+        return self.seam_m if self.seam_m else min(self.width_m, self.height_m)
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A circular tube (waveguide-below-cutoff chimney) of radius_m through ``wall`` at center_m = (u, v), sticking
+    length_m out of the wall into the outer region (length 0: a plain hole in the thin wall). Its far end opens
+    into the gap (leads_to "gap", length_m < gap_m) or the lab (leads_to "lab", length_m < lab_m)."""
+
+    wall: str
+    center_m: tuple
+    radius_m: float
+    length_m: float
+    leads_to: str = "gap"
+    gap_m: float = 0.1
+    lab_m: float | None = None
+
+    kind = "tube"
+    is_open = True
+
+    def __post_init__(self):
+        require_option(self.wall, "tube.wall", OPENING_WALLS)
+        object.__setattr__(self, "center_m", _center(self.center_m, "tube.center_m"))
+        object.__setattr__(self, "radius_m", require_positive(self.radius_m, "tube.radius_m"))
+        object.__setattr__(self, "length_m", require_range(self.length_m, "tube.length_m", 0.0, math.inf, "m"))
+        _outer_region(self, "tube")
+
+    @property
+    def half_extent_m(self) -> tuple[float, float]:
+        return self.radius_m, self.radius_m
+
+    @property
+    def aperture_m2(self) -> float:
+        return math.pi * self.radius_m**2
+
+    @property
+    def smallest_feature_m(self) -> float:
+        return self.radius_m
+
+
+OPENING_TYPES = {"door": Door, "tube": Tube}
+
+
+def outer_region(openings) -> tuple[str, float] | None:
+    """(leads_to, thickness in m) shared by all openings of a room: gap_m for a gap, lab_m (or None) for the lab."""
+    if not openings:
+        return None
+    first = openings[0]
+    return first.leads_to, (first.gap_m if first.leads_to == "gap" else first.lab_m)
+
+
+def check_openings(openings, frames: dict, extent_m: float) -> tuple:
+    """Validate a room's openings against its walls (frames: wall -> WallFrame; extent_m the room's largest size):
+    type, on a wall that can hold it, inside the wall, no overlap, one outer region, tubes that end inside it.
+    Returns the openings as a tuple."""
+    openings = tuple(openings or ())
+    for i, op in enumerate(openings):
+        if not isinstance(op, (Door, Tube)):
+            raise SpecError(f"openings[{i}] must be an amails_fem.geometry.Door or Tube; got {type(op).__name__}")
+        if op.wall not in frames:
+            raise SpecError(f"openings[{i}].wall must be one of {', '.join(frames)} for this room; got {op.wall!r}")
+    if not openings:
+        return openings
+    kinds = {op.leads_to for op in openings}
+    if len(kinds) > 1:
+        raise SpecError("openings[*].leads_to must be the same for every opening of a room (one outer region: "
+                        f"the gap to the next layer or the lab); got {sorted(kinds)}")
+    lead = openings[0].leads_to
+    if lead == "gap":
+        gaps = {op.gap_m for op in openings}
+        if len(gaps) > 1:
+            raise SpecError(f"openings[*].gap_m must be the same for every opening (one gap to the next layer); "
+                            f"got {sorted(gaps)} m")
+    else:
+        labs = {op.lab_m for op in openings}
+        if len(labs) > 1:
+            raise SpecError(f"openings[*].lab_m must be the same for every opening (one lab region); got {labs}")
+    margin = openings[0].gap_m if lead == "gap" else (openings[0].lab_m or 0.5 * float(extent_m))
+    tol = 1e-9 * float(extent_m)
+    for i, op in enumerate(openings):
+        field = f"openings[{i}] ({op.kind} on {op.wall})"
+        frame = frames[op.wall]
+        eu, ev = op.half_extent_m
+        cu, cv = op.center_m
+        if isinstance(frame, SideFrame):
+            if isinstance(op, Door):
+                raise SpecError(f"{field}: doors on a cylinder's side are not supported (tubes and holes are; doors "
+                                "go in the caps)")
+            if op.radius_m > 0.5 * frame.radius_m:
+                raise SpecError(f"{field}: radius_m must be at most half the cylinder's radius "
+                                f"({0.5 * frame.radius_m:g} m); got {op.radius_m:g}")
+            if abs(cv) + eu >= frame.half_height_m - tol or abs(cu) > math.pi * frame.radius_m:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the tube off the side: |z| + radius must "
+                                f"stay below {frame.half_height_m:g} m and |s| <= pi R = {math.pi * frame.radius_m:g} m")
+            inside = True
+        elif frame.bound[0] == "rect":
+            wall_half = np.array(frame.bound[1:])
+            if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
+                raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
+                                f"({2 * wall_half[0]:g} x {2 * wall_half[1]:g} m)")
+            if abs(cu) + eu > wall_half[0] + tol or abs(cv) + ev > wall_half[1] + tol:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the wall; it must stay "
+                                f"within |u| <= {wall_half[0] - eu:g} m, |v| <= {wall_half[1] - ev:g} m")
+            inside = abs(cu) + eu < wall_half[0] - tol and abs(cv) + ev < wall_half[1] - tol
+        else:
+            radius = frame.bound[1]
+            reach = math.hypot(eu, ev) if isinstance(op, Door) else eu
+            if reach > radius:
+                raise SpecError(f"{field}: the opening is larger than its wall (a disc of radius {radius:g} m)")
+            far = math.hypot(abs(cu) + eu, abs(cv) + ev) if isinstance(op, Door) else math.hypot(cu, cv) + eu
+            if far >= radius - tol:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the cap (or on its rim): it "
+                                f"must lie inside the disc of radius {radius:g} m")
+            inside = True
+        if isinstance(op, Tube):
+            if op.length_m >= margin:
+                where = f"the gap (gap_m = {margin:g} m)" if lead == "gap" else f"the lab region (lab_m = {margin:g} m)"
+                raise SpecError(f"{field}: length_m = {op.length_m:g} m would take the tube through {where} into "
+                                "nothing modelled; it must be shorter than the gap or lab margin")
+            if not inside:
+                raise SpecError(f"{field}: a tube must lie strictly inside its wall (clear of the wall's edges)")
+    for i in range(len(openings)):
+        for j in range(i + 1, len(openings)):
+            a, b = openings[i], openings[j]
+            if a.wall == b.wall and a.wall == "side" and isinstance(frames["side"], SideFrame):
+                circ = 2 * math.pi * frames["side"].radius_m
+                ds = abs(a.center_m[0] - b.center_m[0]) % circ
+                close = math.hypot(min(ds, circ - ds), a.center_m[1] - b.center_m[1]) <= a.radius_m + b.radius_m
+                if close:
+                    raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall side; openings must be apart")
+            elif a.wall == b.wall and _overlap(a, b):
+                raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall {a.wall}; openings must be apart")
+    return openings
+
+
+def _overlap(a, b) -> bool:
+    """True when two openings on one wall overlap or touch (rectangle/disc geometry in (u, v))."""
+    ca, cb = np.array(a.center_m), np.array(b.center_m)
+    if isinstance(a, Tube) and isinstance(b, Tube):
+        return float(np.linalg.norm(ca - cb)) <= a.radius_m + b.radius_m
+    if isinstance(a, Door) and isinstance(b, Door):
+        return bool(np.all(np.abs(ca - cb) <= np.array(a.half_extent_m) + np.array(b.half_extent_m)))
+    door, tube = (a, b) if isinstance(a, Door) else (b, a)
+    d = np.array(door.center_m)
+    nearest = np.clip(np.array(tube.center_m), d - door.half_extent_m, d + door.half_extent_m)
+    return float(np.linalg.norm(nearest - np.array(tube.center_m))) <= tube.radius_m
+
+
+def parse_openings(rows, source: str = "<dict>") -> tuple:
+    """[[openings]] rows of a spec (each with kind = "door" or "tube" and the keys of Door or Tube)."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise SpecError(f"{source}: openings must be an array of tables ([[openings]])")
+    out = []
+    for i, row in enumerate(rows):
+        row = dict(row)
+        kind = row.pop("kind", None)
+        if kind not in OPENING_TYPES:
+            raise SpecError(f"{source}: openings[{i}].kind must be 'door' or 'tube'; got {kind!r}")
+        cls = OPENING_TYPES[kind]
+        allowed = set(cls.__dataclass_fields__)
+        unknown = sorted(set(row) - allowed)
+        if unknown:
+            raise SpecError(f"{source}: openings[{i}].{unknown[0]} is not a {kind} key (allowed: kind, "
+                            f"{', '.join(sorted(allowed))})")
+        missing = [k for k in ("wall", "center_m") + (("width_m", "height_m") if kind == "door"
+                                                      else ("radius_m", "length_m")) if k not in row]
+        if missing:
+            raise SpecError(f"{source}: openings[{i}].{missing[0]} is missing")
+        try:
+            out.append(cls(**row))
+        except SpecError as err:
+            raise SpecError(f"{source}: openings[{i}]: {err}") from None
+    return tuple(out)
+
+
+def opening_footprint(openings, frames: dict, points_m, margin_m: float = 0.0) -> np.ndarray:
+    """True for points within margin_m of a wall plane whose (u, v) lie over an opening's outline (the door's
+    rectangle, the tube's disc) grown by margin_m: where n . B = 0 does not hold (apertures, singular rims)."""
+    p = np.atleast_2d(np.asarray(points_m, float))
+    out = np.zeros(len(p), bool)
+    for op in openings:
+        fr = frames[op.wall]
+        if isinstance(fr, SideFrame):
+            s_p, z_p, rho = fr.coordinates(p)
+            circ = 2 * math.pi * fr.radius_m
+            ds = np.abs(s_p - op.center_m[0]) % circ
+            out |= (np.abs(rho - fr.radius_m) <= margin_m + 1e-12) & (
+                np.hypot(np.minimum(ds, circ - ds), z_p - op.center_m[1]) <= op.radius_m + margin_m)
+            continue
+        k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
+        near = np.abs(p[:, k] - sign * fr.offset_m) <= margin_m + 1e-12
+        du, dv = p[:, iu] - op.center_m[0], p[:, iv] - op.center_m[1]
+        if isinstance(op, Door):
+            if not op.is_open:
+                continue
+            eu, ev = op.half_extent_m
+            over = (np.abs(du) <= eu + margin_m) & (np.abs(dv) <= ev + margin_m)
+        else:
+            over = np.hypot(du, dv) <= op.radius_m + margin_m
+        out |= near & over
+    return out
+
+
+def opening_outline_m(op, frames: dict, n: int = 64) -> list[np.ndarray]:
+    """Outline(s) of an opening on its wall plane as (m, 3) room-frame points: the doorway (and the leaf's edge for
+    a seam), or the tube's circle."""
+    fr = frames[op.wall]
+    cu, cv = op.center_m
+    if isinstance(fr, SideFrame):
+        t = np.linspace(0, 2 * np.pi, n + 1)
+        return [np.array([fr.point(cu + op.radius_m * np.cos(x), cv + op.radius_m * np.sin(x)) for x in t])]
+    k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
+
+    def lift(u, v):
+        x = np.zeros((len(u), 3))
+        x[:, k] = sign * fr.offset_m
+        x[:, iu], x[:, iv] = cu + u, cv + v
+        return x
+
+    if isinstance(op, Tube):
+        t = np.linspace(0, 2 * np.pi, n + 1)
+        return [lift(op.radius_m * np.cos(t), op.radius_m * np.sin(t))]
+    eu, ev = op.half_extent_m
+    rect = [lift(np.array([-a, a, a, -a, -a]), np.array([-b, -b, b, b, -b])) for a, b in [(eu, ev)]]
+    if op.seam_m:
+        s = op.seam_m
+        rect.append(lift(np.array([-(eu - s), eu - s, eu - s, -(eu - s), -(eu - s)]),
+                         np.array([-(ev - s), -(ev - s), ev - s, ev - s, -(ev - s)])))
+    return rect
+
+
+@dataclass(frozen=True)
+class SeamStrip:
+    """A joint along a rectangle's outline (e.g. a door leaf's edge, clamped to its frame) on a box wall, for the
+    impedance-wall model: the wall facets within strip_m / 2 of the outline get the wall's impedance length plus
+    the joint's,
+
+        l_seam = l_wall + Z_J / (strip_m (-i omega mu0)),      Z_J = R_J - i omega L_J   (ohm m),
+
+    R_J = joint_ohm_m the joint's contact resistance per length and L_J = joint_henry_m its inductance per length
+    (the voltage across the joint per unit wall current crossing it, spread over the strip; the transfer impedance
+    of a seam, Schulz, Plantz & Brush 1988). Both must be given from measurement: no default is physical. A seam
+    WITHOUT contact is not an open circuit in a layered room: the current detours through the slot onto the far
+    face and the gap (Door(seam_m=...) in the perfect-conductor model solves that geometry; docs/openings.md).
+    strip_m must be at least the wall element size (the strip is a set of facets)."""
+
+    wall: str
+    center_m: tuple
+    width_m: float
+    height_m: float
+    strip_m: float
+    joint_ohm_m: float
+    joint_henry_m: float = 0.0
+
+    def __post_init__(self):
+        require_option(self.wall, "seam.wall", tuple(WALL_FRAMES))
+        object.__setattr__(self, "center_m", _center(self.center_m, "seam.center_m"))
+        for name in ("width_m", "height_m", "strip_m"):
+            object.__setattr__(self, name, require_positive(getattr(self, name), f"seam.{name}"))
+        object.__setattr__(self, "joint_ohm_m", require_range(self.joint_ohm_m, "seam.joint_ohm_m", 0.0, 1e3,
+                                                              "ohm m"))
+        object.__setattr__(self, "joint_henry_m", require_range(self.joint_henry_m, "seam.joint_henry_m", 0.0, 1.0,
+                                                                "H m"))
+        if self.strip_m >= min(self.width_m, self.height_m):
+            raise SpecError(f"seam.strip_m must be below the outline's smaller side ({min(self.width_m, self.height_m)}"
+                            f" m); got {self.strip_m!r}")
+
+    def check_on(self, half_m) -> None:
+        """SpecError unless the outline lies on the wall of a box with these half sizes (m); its strip may reach past
+        the wall's edge (a door's threshold), where it is cut off."""
+        _, _, iu, iv = WALL_FRAMES[self.wall]
+        half = np.asarray(half_m, float)
+        eu, ev = 0.5 * self.width_m, 0.5 * self.height_m
+        if abs(self.center_m[0]) + eu > half[iu] + 1e-9 or abs(self.center_m[1]) + ev > half[iv] + 1e-9:
+            raise SpecError(f"seam on {self.wall}: the outline leaves the wall (|u| <= {half[iu]:g} m, "
+                            f"|v| <= {half[iv]:g} m)")
+
+    def selects(self, points_m) -> np.ndarray:
+        """True for wall points (on self.wall) within strip_m / 2 of the outline."""
+        _, _, iu, iv = WALL_FRAMES[self.wall]
+        p = np.atleast_2d(np.asarray(points_m, float))
+        du, dv = np.abs(p[:, iu] - self.center_m[0]), np.abs(p[:, iv] - self.center_m[1])
+        eu, ev, s = 0.5 * self.width_m, 0.5 * self.height_m, 0.5 * self.strip_m
+        outer = (du <= eu + s) & (dv <= ev + s)
+        inner = (du < eu - s) & (dv < ev - s)
+        return outer & ~inner
+
+    def impedance_length_m(self, wall_l_m: np.ndarray, freqs_hz) -> np.ndarray:
+        """l_seam(f) (m, complex) from the wall's l_wall(f)."""
+        w = 2 * np.pi * np.asarray(freqs_hz, float)
+        z_j = self.joint_ohm_m - 1j * w * self.joint_henry_m
+        return np.asarray(wall_l_m, complex) + z_j / (-1j * w * units.MU0_H_M * self.strip_m)
