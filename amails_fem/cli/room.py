@@ -18,17 +18,15 @@ from amails_fem.fields.summary import room_summary
 from amails_fem.io.files import read_toml, write_json
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
-from amails_fem.network.sensors import load_network
+from amails_fem.network.sensors import default_network_path, load_network
 from amails_fem.plotting.convergence import plot_convergence
 from amails_fem.plotting.figures import save_figure
-from amails_fem.network.sensors import default_network_path, load_network
 from amails_fem.plotting.rooms import draw_3d, draw_net, draw_ratio_net
 from amails_fem.rooms.solve import solve_room
 from amails_fem.specs.loader import load_spec
 from amails_fem.specs.openings import WALL_FRAMES, opening_outline_m
 from amails_fem.specs.rooms import BoxRoom, RoomBase
 from amails_fem.validate import require_positive
-
 
 MAX_GRID = 401  # wall-map points per side (6 walls x 401^2 evaluation points at most)
 

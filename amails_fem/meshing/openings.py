@@ -19,16 +19,15 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import gmsh
 import numpy as np
 from skfem import MeshTet1
 
 from amails_fem.errors import SpecError
 from amails_fem.log import QUIET, Progress
+from amails_fem.memory import require_memory
 from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.read import facet_indices, fast_topology
-from amails_fem.memory import require_memory
-from amails_fem.meshing.rooms import MAX_ELEMENTS_ESTIMATE, RoomMesh, resolve_sizes
+from amails_fem.meshing.rooms import RoomMesh, estimate_tetrahedra, resolve_sizes, room_solve_bytes
 from amails_fem.specs.openings import Door, SideFrame, Tube, outer_region
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
@@ -59,11 +58,8 @@ def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float
     return value
 
 
-BYTES_PER_ELEMENT = 3e3  # P2: the matrix, its AMG hierarchy and gmsh's own data, per tetrahedron (estimate)
-
-
 def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, margin: float) -> float:
-    """Tetrahedra of a room with openings, before meshing: the room (resolve_sizes' estimate), the outer region
+    """Tetrahedra of a room with openings, before meshing: the room (meshing.rooms.estimate_tetrahedra), the outer region
     (the gap at its wall size, the lab at the bulk size) and the rim refinement, ~6 pi P / (g^2 r) per rim of
     length P at size r growing at slope g = (size - r) / (3 size) (integrated over the refined tube round it)."""
     if isinstance(spec, BoxRoom):
@@ -72,7 +68,7 @@ def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, mar
         inner = math.pi * spec.radius_m**2 * spec.height_m
         outer = math.pi * (spec.radius_m + margin) ** 2 * (spec.height_m + 2 * margin)
     h_out = min(wall, margin) if lead == "gap" else size
-    n = 6.0 * spec.volume_m3 / size**3 * (1.0 + 3.0 * (size / wall) ** 2 * wall / spec.size_m)
+    n = estimate_tetrahedra(spec, size, wall)
     n += 6.0 * (outer - inner) / h_out**3
     g = max((size - rim) / (3.0 * size), 1e-3)
     for op in spec.openings:
@@ -102,9 +98,7 @@ def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, 
     n_est = estimate_elements(spec, size, wall, rim, lead, margin)
     what = f"mesh.opening_size_m = {rim:g} m with mesh.size_m = {size:g} m (~{n_est:.1e} tetrahedra)"
     hint = "choose a larger mesh.opening_size_m (edge refinement) or mesh.size_m"
-    if n_est > MAX_ELEMENTS_ESTIMATE:
-        raise SpecError(f"{what} exceeds the limit {MAX_ELEMENTS_ESTIMATE:.0e}; {hint}")
-    require_memory(BYTES_PER_ELEMENT * n_est, what, hint)
+    require_memory(room_solve_bytes(n_est, 2), what, hint)
     key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim}
     names = spec.wall_names
     t0 = time.perf_counter()
