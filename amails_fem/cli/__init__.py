@@ -12,6 +12,7 @@ from amails_fem import __version__
 from amails_fem.cli.options import CliParser
 from amails_fem.errors import SpecError
 from amails_fem.io.files import check_out_file, run_folder
+from amails_fem.io.provenance import record_command_line
 
 # commands whose --out is one file (checked before any work: parent creatable and writable, not a folder)
 FILE_COMMANDS = ("templates",)
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM ends a run like Ctrl-C: temp files removed
     try:
         args = build_parser().parse_args(argv)  # every flag's value checked here (cli/options.py)
+        record_command_line(sys.argv[1:] if argv is None else argv)
         if args.command in FILE_COMMANDS:
             check_out_file(args.out)
         if args.command in FOLDER_COMMANDS and getattr(args, "out", None):

@@ -49,6 +49,15 @@ def dependency_versions() -> dict:
     return out
 
 
+_COMMAND_LINE: list[str] | None = None  # set by the CLI: the amails-fem command line, also when called in-process
+
+
+def record_command_line(argv) -> None:
+    """Record the command line written into every provenance (the CLI's argv; None: sys.argv)."""
+    global _COMMAND_LINE
+    _COMMAND_LINE = None if argv is None else ["amails-fem", *map(str, argv)]
+
+
 def provenance(**extra) -> dict:
     """Package version and commit, UTC time, command line, dependency versions, plus the caller's fields
     (spec hash, mesh size, element order, tolerance, wall and environment models ...)."""
@@ -57,7 +66,7 @@ def provenance(**extra) -> dict:
         "version": package_version(),
         **source_commit(),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command_line": list(sys.argv),
+        "command_line": list(_COMMAND_LINE if _COMMAND_LINE is not None else sys.argv),
         "python": sys.version.split()[0],
         "dependencies": dependency_versions(),
         **extra,

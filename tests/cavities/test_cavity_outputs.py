@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_box_te101_prints_g_e_along_y_and_vtu_carries_the_modes(tmp_path, capsys):
     out = tmp_path / "box"
-    assert main(["cavity", str(ROOT / "geometries/cavity_rectangular.toml"), "--modes", "2", "--out", str(out)]) == 0
+    assert main(["cavity", str(ROOT / "geometries/cavity_rectangular.toml"), "--n-modes", "2", "--out", str(out)]) == 0
     err = capsys.readouterr().err
     line = next(ln for ln in err.splitlines() if "TE101" in ln and "G_E x,y,z" in ln)
     g = [float(v) for v in line.split("G_E x,y,z = ")[1].split()[:3]]

@@ -177,7 +177,7 @@ def test_room_command_with_a_door(tmp_path):
                     'wall = "y_min"\ncenter_m = [0.5, -0.05]\nwidth_m = 0.8\nheight_m = 1.9\ngap_m = 0.25\n\n'
                     '[mesh]\nsize_m = 0.5\nwall_size_m = 0.25\norder = 1\n')
     out = tmp_path / "out"
-    assert main(["room", str(spec), "--out", str(out), "--quiet", "--grid", "9"]) == 0
+    assert main(["room", str(spec), "--out", str(out), "--quiet", "--n-grid", "9"]) == 0
     for name in ("summary.json", "field.vtu", "walls.vtu", "openings.vtu", "walls_net.png", "walls_ratio_net.png"):
         assert (out / name).is_file(), name
     import json

@@ -29,7 +29,7 @@ def walls_run(tmp_path_factory):
     spec = tmp / "room.toml"
     spec.write_text(SPEC)
     out = tmp / "out"
-    assert main(["walls", str(spec), "--n-freq", "5", "--out", str(out), "--quiet", "--map-freqs", "1"]) == 0
+    assert main(["walls", str(spec), "--n-freq", "5", "--out", str(out), "--quiet", "--map-freqs-hz", "1"]) == 0
     return out
 
 

@@ -5,6 +5,7 @@ with the exponential attenuation ln|S| = sum t/delta + O(ln f) up to F_MAX_HZ.""
 import json
 
 import numpy as np
+import xarray as xr
 import pytest
 
 from amails_fem import units
@@ -137,6 +138,8 @@ def test_walls_command_at_a_megahertz(tmp_path):
                    "--shell-mesh-size-m", "1.5", "--points-m", "0.9,0,0", "--out", str(out)])
     assert rc == 0
     data = json.loads((out / "walls.json").read_text())
-    log10_s = np.array(data["shielding"]["log10_S_sphere_model"])
-    assert np.all(np.isfinite(log10_s)) and log10_s[-1] > 100
-    assert np.all(np.isfinite(data["ratio_real_to_perfect"]))
+    log10_s = data["shielding"]["log10_S_sphere_model"]
+    assert np.isfinite(log10_s["at_fmin"]) and log10_s["at_fmax"] > 100
+    with xr.open_dataset(out / "walls.nc", engine="h5netcdf") as ds:
+        assert np.all(np.isfinite(ds["log10_shielding_sphere_model"].values))
+        assert np.all(np.isfinite(ds["ratio_real_to_perfect"].values))
