@@ -21,13 +21,14 @@ from amails_fem.io.provenance import netcdf_attributes, provenance
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.plotting.figures import save_figure
-from amails_fem.plotting.walls import walls_figures
+from amails_fem.plotting.walls import draw_shielding_seams, walls_figures
 from amails_fem.rooms.shielding import (
     concentric_shells_log_shielding,
     concentric_shells_shielding,
     nested_box_shells,
     thin_layer_shielding,
 )
+from amails_fem.rooms.seams import MEASURED_ROOMS, nested_sphere_shielding, seamed_stack
 from amails_fem.rooms.solve import solve_room
 from amails_fem.rooms.sources import unit_polarization
 from amails_fem.specs.rooms import BoxRoom
@@ -60,6 +61,13 @@ def register(subparsers) -> None:
          help="wall element size (m; default: the spec's)")
     flag(p, "--shell-mesh-size-m", "--shell-mesh-size", type=positive("m"), default=None,
          help="element size of the static shielding model (m; default: automatic)")
+    p.add_argument("--seam-gap-m", type=positive("m"), default=None,
+                   help="also S(f) with a seam of this gap in every permeable layer (magnetic-circuit estimate, "
+                        "docs/openings.md), drawn beside measured rooms in shielding_seams.png")
+    p.add_argument("--seam-overlap-m", type=positive("m"), default=None,
+                   help="overlap of the sheets at the seam (m; unset: a butt joint)")
+    p.add_argument("--seam-path-m", type=positive("m"), default=None,
+                   help="flux path in a layer (m; default: half the room's perimeter, 2 x the largest side)")
     quiet(p)
     p.set_defaults(func=run)
 
@@ -104,6 +112,18 @@ def default_sensors() -> tuple[np.ndarray, list[str]]:
     return np.array([[0.95, 0, 0], [0, 0.95, 0], [0.95, 0.5, 0], [0.95, 0.95, 0]], float), ["P0", "P1", "P2", "P3"]
 
 
+def _seamed_shielding(spec, stack, freqs, s_sphere, args) -> dict:
+    """S(f) of the closed shells with the same seam in every permeable layer (rooms/seams.py), beside the ideal."""
+    path = args.seam_path_m if args.seam_path_m is not None else 2.0 * spec.extent_m
+    seamed = seamed_stack(stack, args.seam_gap_m, path, overlap_m=args.seam_overlap_m)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s_seam = np.asarray(nested_sphere_shielding(spec.volume_m3, seamed, freqs), float)
+    kind = (f"{args.seam_gap_m * 1e3:g} mm gap over a {args.seam_overlap_m * 1e3:g} mm overlap"
+            if args.seam_overlap_m is not None else f"{args.seam_gap_m * 1e3:g} mm butt seam")
+    return {"s": s_seam, "kind": kind, "path_m": path,
+            "curves": {"ideal closed shells (this stack)": s_sphere, f"same, a {kind} in every layer": s_seam}}
+
+
 def run(args) -> int:
 
     spec = room_spec(args.spec, "walls")
@@ -146,16 +166,23 @@ def run(args) -> int:
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
             res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size_m, directions=("z",), quiet=args.quiet)
             s_box = float(res.shielding["z"])
+        seam = None if args.seam_gap_m is None else _seamed_shielding(spec, stack, freqs, s_sphere, args)
     figs = walls_figures(freqs, ratio, b_real, b_pec, s_sphere, s0_sphere, s_box, real, grid, map_freqs, spec,
                          args.polarization, sensor_ids=sensor_ids)
+    if seam is not None:
+        figs["shielding_seams.png"] = draw_shielding_seams(freqs, seam["curves"], MEASURED_ROOMS)
     files = [save_figure(fig, out / name) for name, fig in figs.items()]
     meta = provenance(spec=str(args.spec), spec_hash=spec.spec_hash(), wall=stack.describe(),
                       **{k: v for k, v in real.statistics().items() if k != "seconds"})
     s_room = None if s_box is None else s_sphere * (s_box / s0_sphere)
     lengths = stack.impedance_length_m(freqs)
-    write_dataset(walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, log10_s_sphere, s_room, meta,
-                                {"S_sphere_static": s0_sphere, "S_box_static_thin_layer_fe": s_box}),
-                  out / "walls.nc")
+    ds = walls_dataset(freqs, sensor_ids, pts, r_pec, r_real, lengths, s_sphere, log10_s_sphere, s_room, meta,
+                       {"S_sphere_static": s0_sphere, "S_box_static_thin_layer_fe": s_box})
+    if seam is not None:
+        ds["shielding_sphere_model_seamed"] = (("frequency",), seam["s"], {
+            "units": "1", "long_name": f"S(f) of the same shells with a {seam['kind']} in every permeable layer "
+            f"(flux path {seam['path_m']:g} m; magnetic-circuit estimate, an upper bound on what one such seam costs)"})
+    write_dataset(ds, out / "walls.nc")
     files.append(str(out / "walls.nc"))
     unit = MU0_H_M * spec.size_m
     data = {
@@ -179,7 +206,10 @@ def run(args) -> int:
                       "log10_S_sphere_model": {"at_fmin": float(log10_s_sphere[0]),
                                                "at_fmax": float(log10_s_sphere[-1])},
                       "S_room_estimate": None if s_room is None else {"at_fmin": _finite_or_none(s_room[0]),
-                                                                      "at_fmax": _finite_or_none(s_room[-1])}},
+                                                                      "at_fmax": _finite_or_none(s_room[-1])},
+                      "S_sphere_model_seamed": None if seam is None else {
+                          "seam": seam["kind"], "path_m": seam["path_m"], "at_fmin": _finite_or_none(seam["s"][0]),
+                          "at_fmax": _finite_or_none(seam["s"][-1])}},
         "seconds": {"total": time.perf_counter() - t0, "perfect": pec.timings_s, "real": real.timings_s},
         "files": files,
     }

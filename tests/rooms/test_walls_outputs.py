@@ -29,7 +29,8 @@ def walls_run(tmp_path_factory):
     spec = tmp / "room.toml"
     spec.write_text(SPEC)
     out = tmp / "out"
-    assert main(["walls", str(spec), "--n-freq", "5", "--out", str(out), "--quiet", "--map-freqs-hz", "1"]) == 0
+    assert main(["walls", str(spec), "--n-freq", "5", "--out", str(out), "--quiet", "--map-freqs-hz", "1",
+                 "--seam-gap-m", "5e-4"]) == 0
     return out
 
 
@@ -46,6 +47,12 @@ def test_walls_nc_is_labelled(walls_run):
         ratio = np.sqrt((re**2 + im**2).sum(axis=2)) / np.linalg.norm(ds["b_perfect_per_current"].values, axis=1)
         np.testing.assert_allclose(ds["ratio_real_to_perfect"].values, ratio, rtol=1e-12)
         assert 0.5 < float(ds["ratio_real_to_perfect"].sel(sensor="SZ01", polarization="z")[0]) < 1.2
+        # the seam estimate lowers only the permeance of permeable layers: aluminium shells keep their S
+        # (the mu-metal reduction is checked in tests/rooms/test_seams.py)
+        ideal, seamed = ds["shielding_sphere_model"].values, ds["shielding_sphere_model_seamed"].values
+        np.testing.assert_allclose(seamed, ideal, rtol=1e-12)
+        assert "0.5 mm butt seam" in ds["shielding_sphere_model_seamed"].attrs["long_name"]
+    assert (walls_run / "shielding_seams.png").exists()
 
 
 def test_walls_json_has_only_labelled_summaries(walls_run):
