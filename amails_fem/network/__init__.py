@@ -21,7 +21,6 @@ from amails_fem.network.sensors import Network, Room, Sensor, Site, load_network
 from amails_fem.network.templates import (  # noqa: F401
     build_templates,
     complex_var,
-    injection_timeseries,
     read_templates,
     write_templates,
 )

@@ -186,25 +186,3 @@ def draw_polarization(rng, kind="isotropic") -> np.ndarray:
     if p.shape != (3,) or np.linalg.norm(p) == 0:
         raise SpecError(f"polarization must be a non-zero 3-vector; got {kind!r}")
     return p / np.linalg.norm(p) * np.exp(2j * np.pi * rng.uniform())
-
-
-def injection_timeseries(network, lab_t_at_f, freq_hz: float, eps: float, times_s, *, t0_unix_s: float,
-                         polarization="isotropic", rng=None) -> tuple:
-    """Time-domain DP signal of every sensor (tesla), shape (n_sensor, n_t), for a line at freq_hz.
-
-    lab_t_at_f: (n_sensor, 3) lab templates at freq_hz (tesla per eps); times_s: sample times from t0_unix_s. The
-    lab frame turns exactly (sidereal.lab_axes); P is fixed for the run (T_obs < coherence time).
-    Returns (signal, P)."""
-    rng = np.random.default_rng(rng)
-    p = draw_polarization(rng, polarization)
-    t = np.asarray(times_s, float)
-    out = np.empty((network.n_sensors, t.size))
-    carrier = np.exp(-2j * np.pi * freq_hz * t)
-    lab_t_at_f = np.asarray(lab_t_at_f, complex)
-    for name, site in network.sites.items():
-        idx = [i for i, s in enumerate(network.sensors) if network.rooms[s.room].site == name]
-        if not idx:
-            continue
-        p_lab = sidereal.lab_polarization(site, p, t0_unix_s + t)  # (t, 3)
-        out[idx] = eps * np.real((lab_t_at_f[idx] @ p_lab.T) * carrier)
-    return out, p

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from network_helpers import SphereStandIn, amails, amails_responses
 
+from amails_fem.analysis.simulation import injection_signal
 from amails_fem.errors import SpecError
 from amails_fem.network import sidereal
 from amails_fem.network.response import FunctionResponse, StaticResponse, lab_templates, rows_for
@@ -13,7 +14,6 @@ from amails_fem.network.templates import (
     build_templates,
     complex_var,
     draw_polarization,
-    injection_timeseries,
     read_templates,
     write_templates,
 )
@@ -148,7 +148,7 @@ def test_injection_generator():
     net, resp = amails(), amails_responses()
     lt = lab_templates(net, resp, [20.0])[0]
     t = np.arange(2000) / 100.0
-    sig, p = injection_timeseries(net, lt, 20.0, 1e-3, t, t0_unix_s=1.7e9, polarization=[0, 0, 1], rng=1)
+    sig, p = injection_signal(net, lt, 20.0, 1e-3, t, t0_unix_s=1.7e9, polarization=[0, 0, 1], rng=1)
     assert sig.shape == (15, 2000)
     amp = np.abs(1e-3 * lt @ sidereal.lab_axes(net.sites["Suzhou"], sidereal.local_sidereal_angle_rad(
         net.sites["Suzhou"], 1.7e9)) @ p)
