@@ -213,7 +213,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     lengths = {name: model.impedance_length_m(freqs) for name, model in walls.items()}
     progress = progress or Progress(quiet=quiet)
     # the wall loads b1 below sum to zero exactly (grad_s 1 = 0): only b0 needs the compatibility projection
-    rm, basis, A, b0, _defect, timings = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
+    rm, basis, A, b0, _defect, timings, _ = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
     with progress.step("assembling wall terms") as info:
         t0 = time.perf_counter()
         # group walls with the same model: one S and b1 per distinct model
