@@ -35,6 +35,8 @@ class SolveStats:
     iterations: list
     relative_residuals: list
     tolerance: float
+    setup_cpu_seconds: float = 0.0  # process CPU time (all threads) of the setup and of the iteration
+    solve_cpu_seconds: float = 0.0
 
 
 def checked_cg(A, b, M=None, *, tol: float, maxiter: int = 1000, x0=None, what: str = "CG"):
@@ -118,34 +120,34 @@ def one_blas_thread(func):
 @one_blas_thread
 def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None = None, pin: int = 0,
                   tol: float = 1e-10, maxiter: int = 500, progress=None, method: str = "block",
-                  coarse_dtype=np.float32) -> tuple[np.ndarray, SolveStats]:
+                  coarse_dtype=np.float32, overwrite_a: bool = False) -> tuple[np.ndarray, SolveStats]:
     """Solve A x_k = rhs_k (rows of rhs compatible) with x[pin] = 0, one preconditioner for all k.
 
     method "block": the pinned row and column are replaced by the identity (same solution as dropping them, no
     copy of the index arrays), every right-hand side in one block CG with the compiled two-level preconditioner
-    (coarse levels stored as coarse_dtype). method "scipy": the reduced matrix, scipy's cg per right-hand side with
+    (coarse levels stored as coarse_dtype; overwrite_a: pin in A's own value array, saving a copy). method "scipy": the reduced matrix, scipy's cg per right-hand side with
     pyamg's sweeps (the reference path). Raises ConvergenceError if a true relative residual ends above 10 x tol.
     """
     if method == "block":
         return _solve_neumann_block(A, rhs, P=P, pin=pin, tol=tol, maxiter=maxiter, progress=progress,
-                                    coarse_dtype=coarse_dtype)
+                                    coarse_dtype=coarse_dtype, overwrite_a=overwrite_a)
     n = A.shape[0]
     keep = np.ones(n, dtype=bool)
     keep[pin] = False
     idx = np.flatnonzero(keep)
+    t0, c0 = time.perf_counter(), time.process_time()
     A_r = A[idx][:, idx].tocsr()
-    t0 = time.perf_counter()
     if P is not None:
         M = two_level_preconditioner(A_r, P[idx].tocsr())
         name = "two-level (P2 Gauss-Seidel + SA on P1)"
     else:
         M = sa_solver(A_r).aspreconditioner(cycle="V")
         name = "pyamg smoothed aggregation"
-    setup = time.perf_counter() - t0
+    setup, setup_cpu = time.perf_counter() - t0, time.process_time() - c0
     rhs = np.atleast_2d(rhs)
     X = np.zeros((rhs.shape[0], n))
     iterations, residuals = [], []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for k, b in enumerate(rhs):
         b_r = b[idx]
         norm_b = np.linalg.norm(b_r)
@@ -159,16 +161,18 @@ def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None 
         if progress is not None:
             progress.say(f"  right-hand side {k + 1}/{rhs.shape[0]}: {its} CG iterations, residual {res:.1e}")
         X[k, idx] = x_r
-    stats = SolveStats(name, setup, time.perf_counter() - t0, iterations, residuals, tol)
+    stats = SolveStats(name, setup, time.perf_counter() - t0, iterations, residuals, tol, setup_cpu,
+                       time.process_time() - c0)
     return X, stats
 
 
 
-def pin_identity(A: sp.csr_matrix, pin: int) -> sp.csr_matrix:
-    """A with row and column ``pin`` replaced by the identity's (the same index arrays, a new value array)."""
+def pin_identity(A: sp.csr_matrix, pin: int, overwrite: bool = False) -> sp.csr_matrix:
+    """A with row and column ``pin`` replaced by the identity's (the same index arrays; a new value array unless
+    overwrite)."""
     A = A.tocsr()
     A.sort_indices()
-    data = A.data.copy()
+    data = A.data if overwrite else A.data.copy()
     data[A.indptr[pin]: A.indptr[pin + 1]] = 0.0
     data[A.indices == pin] = 0.0
     out = sp.csr_matrix((data, A.indices, A.indptr), shape=A.shape)
@@ -178,9 +182,9 @@ def pin_identity(A: sp.csr_matrix, pin: int) -> sp.csr_matrix:
     return out
 
 
-def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype):
-    t0 = time.perf_counter()
-    A_p = pin_identity(A, pin)
+def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype, overwrite_a):
+    t0, c0 = time.perf_counter(), time.process_time()
+    A_p = pin_identity(A, pin, overwrite_a)
     rhs = np.atleast_2d(rhs)
     B = np.ascontiguousarray(rhs.T, dtype=np.float64)
     B[pin] = 0.0
@@ -194,11 +198,11 @@ def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype
         M = BlockVCycle(sa_solver(A_p))
         name = "pyamg smoothed aggregation, block"
     level = M.A if P is not None else M.levels[0]
-    setup = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    setup, setup_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     X, its, res = block_cg(level.matmul, B, M, tol=tol, maxiter=maxiter)
     if progress is not None:
         for k, (i, r) in enumerate(zip(its, res)):
             progress.say(f"  right-hand side {k + 1}/{B.shape[1]}: {i} CG iterations, residual {r:.1e}")
-    stats = SolveStats(name, setup, time.perf_counter() - t0, its, res, tol)
+    stats = SolveStats(name, setup, time.perf_counter() - t0, its, res, tol, setup_cpu, time.process_time() - c0)
     return np.ascontiguousarray(X.T), stats

@@ -21,6 +21,7 @@ from amails_fem.meshing.session import refine_towards
 from amails_fem.specs.rooms import AXES, BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom
 from amails_fem.validate import require_option, require_positive
 
+MESH_THREADS = 2  # gmsh threads for the room meshes (HXT 3D runs in parallel; measured in docs/performance.md)
 MAX_ELEMENTS_ESTIMATE = 2.0e7  # refuse before meshing above this (memory on a 24 GiB machine)
 
 
@@ -73,7 +74,7 @@ def mesh_room(spec: RoomBase, *, size_m=None, wall_size_m=None, order: int = 2, 
     with progress.step(f"meshing {spec.shape} room (size {size:g} m, walls {wall:g} m)") as info:
         key, from_cache, (skmesh, walls) = cached_mesh(
             spec.shape, key_data, lambda g: _build_room_mesh(g, spec, size, wall, geometric_order),
-            names=spec.wall_names, use_cache=use_cache, progress=progress)
+            names=spec.wall_names, use_cache=use_cache, progress=progress, threads=MESH_THREADS)
         info["note"] = f"{skmesh.t.shape[1]} tetrahedra{' (cached)' if from_cache else ''}"
     return RoomMesh(mesh=skmesh, walls=walls, size_m=size, wall_size_m=wall, geometric_order=geometric_order,
                     key=key, seconds=time.perf_counter() - t0, from_cache=from_cache)

@@ -134,12 +134,14 @@ def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | N
             pin = int(inverse[pin])
         P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 and preconditioner == "auto" else None
         psi, stats = solve_neumann(A, rhs, P=P, pin=pin, tol=tol, progress=progress, method=method,
-                                   coarse_dtype=np.dtype(coarse_dtype).type)
+                                   coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True)
         del A, P
         if renumber is not None:
             psi = psi[:, inverse]
         psi -= psi.mean(axis=1, keepdims=True)
     timings["preconditioner"] = stats.setup_seconds
     timings["solve"] = stats.solve_seconds
+    timings["preconditioner_cpu"] = stats.setup_cpu_seconds
+    timings["solve_cpu"] = stats.solve_cpu_seconds
     return RoomResponse(spec=spec, room_mesh=rm, basis=basis, psi_m=psi, order=order, solve=stats,
                         timings_s=timings, compatibility_defect=defect)
