@@ -208,9 +208,10 @@ def main() -> int:
 
     bw = stream_bandwidth_gbs()
     it = iteration_bytes(args.lever_size_m)
-    best = levers[-2]
+    best = min(levers[-2:], key=lambda r: r["seconds"]["solve"])  # all levers: the faster of 2 and 1 threads
     its = max(best["cg_iterations"])
     t_it = best["seconds"]["solve"] / its
+    t_it_cpu = levers[-1]["seconds"]["solve_cpu"] / max(levers[-1]["cg_iterations"])  # one thread: CPU = busy time
     bound = it["total_bytes"] / (bw["triad_gbs"] * 1e9)
 
     print(f"\n### Levers at h = {args.lever_size_m} m ({levers[0]['dofs']:,} P2 DOFs), medians of {args.repeats} "
@@ -243,12 +244,14 @@ def main() -> int:
     print(f"STREAM-like numpy triad {bw['triad_gbs']:.1f} GB/s (copy {bw['copy_gbs']:.1f} GB/s). One iteration for three "
           f"polarizations moves at least {it['total_bytes'] / 1e9:.2f} GB (fine matrix {it['matrix_bytes'] / 1e9:.2f}, "
           f"vectors {it['vector_bytes'] / 1e9:.2f}, coarse levels {it['coarse_bytes'] / 1e9:.2f}): bound "
-          f"{1e3 * bound:.0f} ms; measured {1e3 * t_it:.0f} ms per iteration = {t_it / bound:.1f} x the bound.")
+          f"{1e3 * bound:.0f} ms; measured {1e3 * t_it:.0f} ms per iteration wall ({best['threads']} threads) = "
+          f"{t_it / bound:.1f} x the bound, {1e3 * t_it_cpu:.0f} ms CPU on one thread = {t_it_cpu / bound:.1f} x.")
     print("\n| where the bytes go | MB |\n|---|---|")
     for k, v in it["memory_table_bytes"].items():
         print(f"| {k} | {v / 1e6:.0f} |")
 
-    big = rows[-1] if rows else best
+    two_level = [r for r in rows if r["preconditioner"].startswith("two-level")]
+    big = two_level[-1] if two_level else best
     s = big["seconds"]
     print("\n### Summary against the targets\n")
     print("| quantity | target | measured |\n|---|---|---|")
@@ -256,7 +259,8 @@ def main() -> int:
           f"{after_meshing(s):.1f} s wall, {after_meshing(s, True):.1f} s CPU |")
     print(f"| meshing of that room | < {TARGETS['mesh_s']:.0f} s | {s['mesh']:.1f} s |")
     print(f"| peak memory | <= {TARGETS['peak_gb_ngsolve']} GB (NGSolve BDDC) | {big['peak_rss_gb']:.2f} GB |")
-    print(f"| CG time per iteration | <= 2 x bandwidth bound ({2e3 * bound:.0f} ms) | {1e3 * t_it:.0f} ms |")
+    print(f"| CG time per iteration (levers table) | <= 2 x bandwidth bound ({2e3 * bound:.0f} ms) | {1e3 * t_it:.0f} ms "
+          f"wall, {1e3 * t_it_cpu:.0f} ms CPU (1 thread) |")
     print(f"| CG iterations, 1.6e4 -> 1e6 DOFs | flat | "
           f"{', '.join(str(max(r['cg_iterations'])) for r in rows if r['preconditioner'].startswith('two-level'))} |")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

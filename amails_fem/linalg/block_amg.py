@@ -22,16 +22,16 @@ GS_PARTS = 2
 MIN_PART_ROWS = 50_000
 
 
-def part_bounds(n: int) -> np.ndarray:
+def part_bounds(n: int, parts: int | None = None) -> np.ndarray:
     """Boundaries of the Gauss-Seidel parts of an n-row matrix (int64, length parts + 1)."""
-    parts = GS_PARTS if n >= MIN_PART_ROWS else 1
+    parts = parts if parts is not None else (GS_PARTS if n >= MIN_PART_ROWS else 1)
     return np.linspace(0, n, parts + 1).astype(np.int64)
 
 
 class BlockLevel:
     """One matrix in CSR arrays with its inverse diagonal and its Gauss-Seidel parts."""
 
-    def __init__(self, A: sp.csr_matrix, dtype=np.float64, square: bool = True):
+    def __init__(self, A: sp.csr_matrix, dtype=np.float64, square: bool = True, parts: int | None = None):
         A = A.tocsr()
         A.sort_indices()
         self.n = A.shape[0]
@@ -39,7 +39,7 @@ class BlockLevel:
         self.indices = A.indices.astype(np.int32, copy=False)
         self.data = A.data.astype(dtype, copy=False)
         self.dinv = (1.0 / A.diagonal()).astype(dtype) if square else np.zeros(0, dtype)
-        self.bounds = part_bounds(self.n)
+        self.bounds = part_bounds(self.n, parts)
         self.seg = kernels.part_segments(self.indptr, self.indices, self.bounds) if square else np.zeros((0, 3), np.int64)
         self.nbytes = (self.indptr.nbytes + self.indices.nbytes + self.data.nbytes + self.dinv.nbytes
                        + self.seg.nbytes)
@@ -96,16 +96,21 @@ class BlockVCycle:
 class BlockTwoLevel:
     """M^-1 R for an (n, k) block: forward GS on A, X += P V(P^T (R - A X)), backward GS (symmetric: CG-safe).
 
-    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes; the fine level stays float64).
+    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes; the fine level stays float64); ml: an SA
+    hierarchy of P^T A P already made (default: made here); Pt: P^T as CSR, if already made; fine_parts: Gauss-Seidel
+    parts on A (default GS_PARTS; 1 for scikit-fem's numbering, whose halves are the vertex and the edge DOFs, so
+    that two parts would relax every vertex-edge coupling by Jacobi: 30 CG iterations instead of 17).
     """
 
-    def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix, coarse_dtype=np.float64, near_null=None):
-        self.A = BlockLevel(A)
+    def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix, coarse_dtype=np.float64, near_null=None, ml=None, Pt=None,
+                 fine_parts: int | None = None):
+        self.A = BlockLevel(A, parts=fine_parts)
         self.P = BlockLevel(P, square=False)
-        Pt = P.T.tocsr()
+        Pt = P.T.tocsr() if Pt is None else Pt
         self.Pt = BlockLevel(Pt, square=False)
-        Ac = (Pt @ A @ P).tocsr()
-        self.coarse = BlockVCycle(sa_solver(Ac, near_null), coarse_dtype)
+        if ml is None:
+            ml = sa_solver((Pt @ A @ P).tocsr(), near_null)
+        self.coarse = BlockVCycle(ml, coarse_dtype)
         self.nbytes = self.A.nbytes + self.P.nbytes + self.Pt.nbytes + self.coarse.nbytes
         self.shape = A.shape
 

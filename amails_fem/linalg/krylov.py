@@ -55,17 +55,18 @@ def checked_cg(A, b, M=None, *, tol: float, maxiter: int = 1000, x0=None, what: 
     return x, count[0], res
 
 
-def block_cg(A, B: np.ndarray, M, *, tol: float, maxiter: int = 1000, what: str = "block CG"):
+def block_cg(A, B: np.ndarray, M, *, tol: float, maxiter: int = 1000, what: str = "block CG", X0=None):
     """CG on A X = B for an (n, k) block B: k independent CG recurrences run in lockstep, so every matrix and
     preconditioner pass serves all k columns (Hestenes & Stiefel 1952; the iterates are those of k separate CGs).
-    A and M map (n, k) -> (n, k). A column stops when |r| <= tol |b| (the recursive residual, as scipy's cg).
+    A and M map (n, k) -> (n, k); X0: starting guess (default 0). A column stops when |r| <= tol |b| (the
+    recursive residual, as scipy's cg).
     Returns (X, iterations per column, true relative residual per column); ConvergenceError above 10 tol.
     """
     n, k = B.shape
     B = np.ascontiguousarray(B, dtype=np.float64)
     norm_b = np.linalg.norm(B, axis=0)
-    X = np.zeros_like(B)
-    R = B.copy()
+    X = np.zeros_like(B) if X0 is None else np.array(X0, dtype=np.float64, order="C")
+    R = B.copy() if X0 is None else B - A(X)
     active = norm_b > 0  # a column that has converged keeps alpha = beta = 0 from then on
     its = np.zeros(k, dtype=int)
     Z = M(R)

@@ -194,7 +194,7 @@ class ImpedanceRoomResponse(GridTensor):
 def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh_size_m=None, wall_size_m=None,
                          tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
                          use_cache: bool = True, rb_tol: float | None = None,
-                         snapshots: str | None = None) -> ImpedanceRoomResponse:
+                         snapshots: str | None = None, cg_method: str = "block") -> ImpedanceRoomResponse:
     """Room with impedance walls on a frequency grid : complex R(r; f) for the three polarizations.
 
     wall: a WallStack, ImpedanceLength or Layer for all walls, or {wall name: model}; freqs_hz: grid (Hz).
@@ -242,7 +242,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     with progress.step(f"solving {len(freqs)} frequencies (reduced basis over full solves)") as info:
         V_r, Y, stats = solve_frequency_grid(A_r, S_r, b0[:, idx], [b[:, idx] for b in b1_list], np.array(l_rows),
                                              P=P, tol=tol, rb_tol=rb_tol, progress=progress, direct=False,
-                                             snapshots=snapshots)
+                                             snapshots=snapshots, cg_method=cg_method)
         info["note"] = f"{stats.full_solves} full solves, basis {stats.basis_size}, " \
                        f"max residual {stats.max_relative_residual:.1e}"
     timings["solve"] = stats.seconds["total"]
