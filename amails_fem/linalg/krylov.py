@@ -121,17 +121,19 @@ def one_blas_thread(func):
 @one_blas_thread
 def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None = None, pin: int = 0,
                   tol: float = 1e-10, maxiter: int = 500, progress=None, method: str = "block",
-                  coarse_dtype=np.float32, overwrite_a: bool = False) -> tuple[np.ndarray, SolveStats]:
+                  coarse_dtype=np.float32, overwrite_a: bool = False,
+                  fine_parts: int | None = None) -> tuple[np.ndarray, SolveStats]:
     """Solve A x_k = rhs_k (rows of rhs compatible) with x[pin] = 0, one preconditioner for all k.
 
     method "block": the pinned row and column are replaced by the identity (same solution as dropping them, no
     copy of the index arrays), every right-hand side in one block CG with the compiled two-level preconditioner
-    (coarse levels stored as coarse_dtype; overwrite_a: pin in A's own value array, saving a copy). method "scipy": the reduced matrix, scipy's cg per right-hand side with
+    (coarse levels stored as coarse_dtype; overwrite_a: pin in A's own value array, saving a copy; fine_parts:
+    Gauss-Seidel parts on A, 1 for scikit-fem's P2 numbering, see linalg/block_amg.py). method "scipy": the reduced matrix, scipy's cg per right-hand side with
     pyamg's sweeps (the reference path). Raises ConvergenceError if a true relative residual ends above 10 x tol.
     """
     if method == "block":
         return _solve_neumann_block(A, rhs, P=P, pin=pin, tol=tol, maxiter=maxiter, progress=progress,
-                                    coarse_dtype=coarse_dtype, overwrite_a=overwrite_a)
+                                    coarse_dtype=coarse_dtype, overwrite_a=overwrite_a, fine_parts=fine_parts)
     n = A.shape[0]
     keep = np.ones(n, dtype=bool)
     keep[pin] = False
@@ -183,7 +185,7 @@ def pin_identity(A: sp.csr_matrix, pin: int, overwrite: bool = False) -> sp.csr_
     return out
 
 
-def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype, overwrite_a):
+def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype, overwrite_a, fine_parts):
     t0, c0 = time.perf_counter(), time.process_time()
     A_p = pin_identity(A, pin, overwrite_a)
     rhs = np.atleast_2d(rhs)
@@ -193,7 +195,7 @@ def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype
         P_p = P.tocsr(copy=True)
         P_p.data[P_p.indptr[pin]: P_p.indptr[pin + 1]] = 0.0
         P_p.eliminate_zeros()
-        M = BlockTwoLevel(A_p, P_p, coarse_dtype=coarse_dtype)
+        M = BlockTwoLevel(A_p, P_p, coarse_dtype=coarse_dtype, fine_parts=fine_parts)
         name = "two-level (P2 Gauss-Seidel + SA on P1), block"
     else:
         M = BlockVCycle(sa_solver(A_p))

@@ -134,7 +134,8 @@ def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | N
             pin = int(inverse[pin])
         P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 and preconditioner == "auto" else None
         psi, stats = solve_neumann(A, rhs, P=P, pin=pin, tol=tol, progress=progress, method=method,
-                                   coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True)
+                                   coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True,
+                                   fine_parts=None if renumber is not None or order == 1 else 1)
         del A, P
         if renumber is not None:
             psi = psi[:, inverse]
