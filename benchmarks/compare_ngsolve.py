@@ -168,12 +168,11 @@ def main() -> int:
           f"medians of {args.repeats} fresh processes)\n")
     print("| solver | after meshing s (CPU s) | assembly s | setup s | 3-pol CG s | CG its | peak GB | wall field / mu0JL |")
     print("|---|---|---|---|---|---|---|---|")
-    s = ours[0]["seconds"]
     print(f"| amails_fem (block CG, two-level AMG) | {a_after:.2f} ({a_cpu:.2f}) | "
           f"{med(ours, lambda r: r['seconds']['assembly']):.2f} | {med(ours, lambda r: r['seconds']['preconditioner']):.2f} | "
           f"{med(ours, lambda r: r['seconds']['solve']):.2f} | {'/'.join(map(str, ours[0]['cg_iterations']))} | "
           f"{med(ours, lambda r: r['peak_rss_gb']):.2f} | {fa:.7f} |")
-    print(f"| NGSolve {'' if s else ''}BDDC-wb-h1amg | {n_after:.2f} ({n_cpu:.2f}) | assembly + setup "
+    print(f"| NGSolve BDDC-wb-h1amg | {n_after:.2f} ({n_cpu:.2f}) | assembly + setup "
           f"{med(theirs, lambda r: r['assembly_and_setup_s']):.2f} | - | {med(theirs, lambda r: r['solve_s']):.2f} | "
           f"{'/'.join(map(str, theirs[0]['iterations']))} | {med(theirs, lambda r: r['peak_rss_gb']):.2f} | {fn:.7f} |")
     print(f"\nSpeed-up {n_after / a_after:.2f}x (wall), memory ratio {med(ours, lambda r: r['peak_rss_gb']) / med(theirs, lambda r: r['peak_rss_gb']):.2f}. "

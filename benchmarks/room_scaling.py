@@ -117,9 +117,9 @@ def iteration_bytes(size_m: float) -> dict:
     import numpy as np
 
     from amails_fem.geometry import box_room
+    from amails_fem.linalg.amg import p1_to_p2_prolongation
     from amails_fem.linalg.block_amg import BlockTwoLevel
     from amails_fem.linalg.krylov import pin_identity
-    from amails_fem.linalg.amg import p1_to_p2_prolongation
     from amails_fem.log import Progress
     from amails_fem.rooms.model import mesh_and_assemble
 
@@ -180,7 +180,7 @@ def main() -> int:
         return 0
     if args.quick:
         args.lever_size_m, args.max_dofs = 0.07, 4e5
-    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)
 
     # 1. levers, side by side (mesh from the cache, so the lever rows compare the solve only)
     spawn(args.lever_size_m, opts=NEW, use_cache=True)  # puts the mesh into the cache

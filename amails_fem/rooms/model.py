@@ -14,8 +14,8 @@ from skfem import Basis, ElementTetP1, ElementTetP2, FacetBasis
 from amails_fem.errors import SpecError
 from amails_fem.fem.assembly import CsrPattern, stiffness_affine, stiffness_csr
 from amails_fem.fem.facet_loads import p2_linear_loads
-from amails_fem.fem.numbering import local_order
 from amails_fem.fem.forms import laplace, unit_load
+from amails_fem.fem.numbering import local_order
 from amails_fem.linalg.krylov import make_compatible
 from amails_fem.meshing.rooms import RoomMesh, mesh_room
 from amails_fem.rooms.sources import neumann_load, neumann_values

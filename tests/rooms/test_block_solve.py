@@ -8,12 +8,12 @@ from pyamg.relaxation.relaxation import gauss_seidel
 from scipy.sparse.linalg import cg
 from skfem import Basis, ElementTetP1, ElementTetP2, FacetBasis
 
-import amails_fem.linalg.block_amg as block_amg
 from amails_fem.fem.assembly import CsrPattern, stiffness_affine, stiffness_csr
 from amails_fem.fem.facet_loads import p2_linear_loads
 from amails_fem.fem.forms import unit_load
 from amails_fem.fem.numbering import local_order
-from amails_fem.geometry import box_room
+from amails_fem.geometry import box_room, cylinder_room
+from amails_fem.linalg import block_amg
 from amails_fem.linalg.amg import p1_to_p2_prolongation, two_level_preconditioner
 from amails_fem.linalg.block_amg import BlockLevel, BlockTwoLevel
 from amails_fem.linalg.krylov import block_cg, pin_identity, solve_neumann
@@ -137,7 +137,8 @@ def test_block_solve_pins_the_same_solution_as_the_single_vector_solve(room):
     assert max(s2.relative_residuals) <= 1e-9
 
 
-def test_fast_room_path_equals_reference_path():
+def test_fast_room_path_equals_reference_path(monkeypatch):
+    monkeypatch.setattr(block_amg, "MIN_PART_ROWS", 0)  # two Gauss-Seidel parts, as at 1e6 DOFs
     spec = box_room(2.0, 2.0, 2.0)
     old = solve_perfect_room(spec, mesh_size_m=0.3, assembly="coo", numbering="skfem", method="scipy",
                              coarse_dtype="float64")
@@ -146,4 +147,15 @@ def test_fast_room_path_equals_reference_path():
     pts = np.array([[0.9, 0.1, -0.3], [0.0, 0.0, 0.0]])
     r_old = old.response_matrix(pts)
     np.testing.assert_allclose(new.response_matrix(pts), r_old, rtol=0, atol=1e-8 * np.abs(r_old).max())
+    assert max(new.solve.iterations) <= max(old.solve.iterations) + 1
+
+
+def test_curved_room_block_solve_equals_reference_path(monkeypatch):
+    monkeypatch.setattr(block_amg, "MIN_PART_ROWS", 0)  # two parts wherever allowed, as at 1e6 DOFs
+    spec = cylinder_room(0.6, 1.0)
+    old = solve_perfect_room(spec, mesh_size_m=0.3, assembly="coo", numbering="skfem", method="scipy",
+                             coarse_dtype="float64")
+    new = solve_perfect_room(spec, mesh_size_m=0.3)  # curved tet10: scikit-fem numbering, one fine GS part
+    assert new.room_mesh.geometric_order == 2
+    assert np.abs(new.psi_m - old.psi_m).max() < 1e-8 * np.abs(old.psi_m).max()
     assert max(new.solve.iterations) <= max(old.solve.iterations) + 1
