@@ -32,7 +32,9 @@ def facet_nodes(mesh, facets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cross = np.cross((p[:, f[1]] - p[:, f[0]]).T, (p[:, f[2]] - p[:, f[0]]).T).T  # (3, nf)
     twice_area = np.linalg.norm(cross, axis=0)
     normal = cross / twice_area
-    tet = mesh.t[:4, mesh.f2t[0, facets]]
+    owner = np.empty(mesh.facets.shape[1], dtype=np.int64)  # one element holding each facet (from t2f, cheap)
+    owner[mesh.t2f.ravel()] = np.tile(np.arange(mesh.t.shape[1]), mesh.t2f.shape[0])
+    tet = mesh.t[:4, owner[facets]]
     inward = p[:, tet].mean(axis=1) - p[:, f].mean(axis=1)
     normal *= np.where(np.einsum("in,in->n", normal, inward) > 0, -1.0, 1.0)
     return ends, 0.5 * twice_area, normal

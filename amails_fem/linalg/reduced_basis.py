@@ -199,7 +199,8 @@ def _positions_in(K, M, values=False):
 
 @one_blas_thread
 def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
-                         progress=None, direct=None, snapshots=None, cg_method: str = "block"):
+                         progress=None, direct=None, snapshots=None, cg_method: str = "block",
+                         local_numbering: bool = False):
     """Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w for all f and all right-hand-side rows.
 
     A, S_w: real symmetric (already pinned); b0, b1_w: (n_rhs, n) real; lengths: (n_walls, n_f) complex.
@@ -212,7 +213,8 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
     negative real axis, so real positive shifts span the complex-l solutions (rational Krylov); the exact residual
     still decides, and a grid point whose residual a real snapshot did not halve gets a complex solve next time.
     cg_method "block": the real snapshots' right-hand sides in one block CG with the compiled two-level
-    preconditioner (linalg/block_amg.py, float32 coarse levels); "scipy": scipy's cg per right-hand side.
+    preconditioner (linalg/block_amg.py, float32 coarse levels; two Gauss-Seidel parts if local_numbering, i.e. the
+    DOFs are in fem/numbering.py's order, else one); "scipy": scipy's cg per right-hand side.
     snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
     The snapshots share one smoothed-aggregation hierarchy (aggregates and prolongators from the first); each new
     shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact.
@@ -346,7 +348,8 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
         else:  # a new shift: only the Galerkin coarse operators are recomputed (exact for this K)
             galerkin_refresh(amg["ml"], Kc)
         if block:
-            M = BlockTwoLevel(K, P, coarse_dtype=np.float32, ml=amg["ml"], Pt=Pt, fine_parts=1)
+            M = BlockTwoLevel(K, P, coarse_dtype=np.float32, ml=amg["ml"], Pt=Pt,
+                              fine_parts=None if local_numbering else 1)
             amg["setup_s"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             X, its, _res = block_cg(M.A.matmul, np.ascontiguousarray(rhs.T), M, tol=rtol, maxiter=1000,

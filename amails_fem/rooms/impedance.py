@@ -38,6 +38,7 @@ from skfem import Basis, ElementTriP1, ElementTriP2, FacetBasis, LinearForm, Mes
 from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.fem.forms import laplace, surface_laplace
+from amails_fem.fem.numbering import local_order
 from amails_fem.fem.probe import field_gradient, gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
 from amails_fem.linalg.reduced_basis import ReducedStats, solve_frequency_grid
@@ -231,9 +232,9 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
         timings["wall_terms"] = time.perf_counter() - t0
         info["note"] = f"{len(S_list)} wall model(s)"
     pin = int(basis.nodal_dofs[0, 0])
-    keep = np.ones(basis.N, bool)
-    keep[pin] = False
-    idx = np.flatnonzero(keep)
+    # the reduced system in the local DOF order (fem/numbering.py) without the pinned DOF: one fancy index does both
+    perm, _rank = local_order(basis)
+    idx = perm[perm != pin]
     A_r = A[idx][:, idx].tocsr()
     S_r = [S[idx][:, idx].tocsr() for S in S_list]
     P = p1_to_p2_prolongation(basis)[idx].tocsr() if order == 2 else None
@@ -242,7 +243,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     with progress.step(f"solving {len(freqs)} frequencies (reduced basis over full solves)") as info:
         V_r, Y, stats = solve_frequency_grid(A_r, S_r, b0[:, idx], [b[:, idx] for b in b1_list], np.array(l_rows),
                                              P=P, tol=tol, rb_tol=rb_tol, progress=progress, direct=False,
-                                             snapshots=snapshots, cg_method=cg_method)
+                                             snapshots=snapshots, cg_method=cg_method, local_numbering=True)
         info["note"] = f"{stats.full_solves} full solves, basis {stats.basis_size}, " \
                        f"max residual {stats.max_relative_residual:.1e}"
     timings["solve"] = stats.seconds["total"]

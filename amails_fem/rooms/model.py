@@ -17,6 +17,7 @@ from amails_fem.fem.facet_loads import p2_linear_loads
 from amails_fem.fem.forms import laplace, unit_load
 from amails_fem.fem.numbering import local_order
 from amails_fem.linalg.krylov import make_compatible
+from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import RoomMesh, mesh_room
 from amails_fem.rooms.sources import neumann_load, neumann_values
 from amails_fem.specs.rooms import RoomBase
@@ -115,7 +116,8 @@ def mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache
             inverse = np.empty_like(perm)
             inverse[perm] = np.arange(perm.size)
             renumber = (perm, rank)
-        A, rhs, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, curved, assembly, inverse)
+        facets = boundary_facets(rm.mesh) if assembly == "csr" else rm.mesh.boundary_facets()
+        A, rhs, bmass = assemble_room(basis, facets, order, curved, assembly, inverse)
         rhs, defect = make_compatible(rhs, bmass)
         timings["assembly"] = time.perf_counter() - t0
         timings["assembly_cpu"] = time.process_time() - c0

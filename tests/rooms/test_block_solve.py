@@ -17,6 +17,7 @@ from amails_fem.linalg import block_amg
 from amails_fem.linalg.amg import p1_to_p2_prolongation, two_level_preconditioner
 from amails_fem.linalg.block_amg import BlockLevel, BlockTwoLevel
 from amails_fem.linalg.krylov import block_cg, pin_identity, solve_neumann
+from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import mesh_room
 from amails_fem.rooms.model import assemble_room
 from amails_fem.rooms.perfect import solve_perfect_room
@@ -159,3 +160,8 @@ def test_curved_room_block_solve_equals_reference_path(monkeypatch):
     assert new.room_mesh.geometric_order == 2
     assert np.abs(new.psi_m - old.psi_m).max() < 1e-8 * np.abs(old.psi_m).max()
     assert max(new.solve.iterations) <= max(old.solve.iterations) + 1
+
+
+def test_boundary_facets_from_the_element_facet_map_equal_scikit_fem(room):
+    rm = room[0]
+    np.testing.assert_array_equal(boundary_facets(rm.mesh), rm.mesh.boundary_facets())
