@@ -16,7 +16,7 @@ from amails_fem.geometry import box_room, cylinder_room
 from amails_fem.linalg import block_amg
 from amails_fem.linalg.amg import p1_to_p2_prolongation, two_level_preconditioner
 from amails_fem.linalg.block_amg import BlockLevel, BlockTwoLevel
-from amails_fem.linalg.krylov import block_cg, pin_identity, solve_neumann
+from amails_fem.linalg.krylov import block_cg, make_compatible, pin_identity, solve_neumann
 from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import mesh_room
 from amails_fem.rooms.model import assemble_room
@@ -126,8 +126,6 @@ def test_block_cg_equals_one_cg_per_column():
 def test_block_solve_pins_the_same_solution_as_the_single_vector_solve(room):
     rm, basis = room
     A, rhs, mass = assemble_room(basis, rm.mesh.boundary_facets(), 2, False)
-    from amails_fem.linalg.krylov import make_compatible
-
     rhs, _ = make_compatible(rhs, mass)
     P = p1_to_p2_prolongation(basis)
     pin = int(basis.nodal_dofs[0, 0])
