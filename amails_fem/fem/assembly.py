@@ -5,7 +5,8 @@ barycentric gradients, grad phi_a = sum_k (d phi_a / d lambda_k) grad lambda_k, 
 linear in lambda. Hence
     K_ab(T) = 6 |T| sum_kl (grad lambda_k . grad lambda_l) M_ab^kl,
     M_ab^kl = int_ref (d phi_a / d lambda_k)(d phi_b / d lambda_l) dX,
-one (n_el x 16) @ (16 x n_loc^2) matrix product for the whole mesh (docs/performance.md: the generic
+one (n_el x 16) @ (16 x n_loc^2) matrix product for the whole mesh (stiffness_affine, then COO -> CSR), or the same
+entries accumulated row by row straight into a CSR pattern made once from the element-DOF table (stiffness_csr) (docs/performance.md: the generic
 form assembly spent most of its time in einsum). Checked against scikit-fem's assembly in the tests.
 """
 
@@ -16,6 +17,8 @@ import scipy.sparse as sp
 from skfem import ElementTetP2
 from skfem.quadrature import get_quadrature
 from skfem.refdom import RefTet
+
+from amails_fem.fem.csr_kernels import accumulate_rows, csr_pattern, gradient_products
 
 
 def _dphi_dlambda(order: int, lam: np.ndarray) -> np.ndarray:
@@ -70,3 +73,36 @@ def stiffness_affine(mesh, element_dofs: np.ndarray, n_dofs: int, order: int) ->
     rows = np.repeat(element_dofs.T, n, axis=1).ravel()
     cols = np.tile(element_dofs.T, (1, n)).ravel()
     return sp.csr_matrix((K.ravel(), (rows, cols)), shape=(n_dofs, n_dofs))
+
+
+class CsrPattern:
+    """The sparsity pattern of a P1/P2 matrix on one element-DOF table: CSR index arrays (int32 indices) and the
+    DOF -> (element, local index) map that the row-wise assembly reads. Build once, assemble any number of times."""
+
+    def __init__(self, element_dofs: np.ndarray, n_dofs: int):
+        """element_dofs: (n_loc, n_elements), scikit-fem's layout."""
+        self.element_dofs = np.ascontiguousarray(np.asarray(element_dofs).T, dtype=np.int32)  # (n_el, n_loc)
+        self.n = int(n_dofs)
+        self.indptr, self.indices, self.dof_map = csr_pattern(self.element_dofs, self.n)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.indptr.nbytes + self.indices.nbytes + sum(a.nbytes for a in self.dof_map)
+                   + self.element_dofs.nbytes)
+
+
+def stiffness_csr(mesh, pattern: CsrPattern, order: int) -> sp.csr_matrix:
+    """int grad u . grad v on an affine tetrahedral mesh (P1 or P2) into ``pattern`` (same matrix as
+    stiffness_affine, its entries summed in another order)."""
+    G = gradient_products(np.ascontiguousarray(mesh.p, dtype=np.float64), np.ascontiguousarray(mesh.t[:4]))
+    data = np.empty(pattern.nnz)
+    ptr, elem, local = pattern.dof_map
+    accumulate_rows(pattern.indptr, pattern.indices, ptr, elem, local, pattern.element_dofs, G,
+                    np.ascontiguousarray(reference_tensor(order).T), data)
+    A = sp.csr_matrix((data, pattern.indices, pattern.indptr), shape=(pattern.n, pattern.n))
+    A.has_sorted_indices = True
+    return A

@@ -90,13 +90,20 @@ def two_level_preconditioner(A: sp.csr_matrix, P: sp.csr_matrix, coarse=None, up
     return LinearOperator(A.shape, matvec=apply, dtype=A.dtype)
 
 
-def p1_to_p2_prolongation(basis) -> sp.csr_matrix:
-    """P (N_P2 x N_vertices): vertex DOFs copy the vertex value, edge DOFs average the two ends."""
+def p1_to_p2_prolongation(basis, dof_inverse=None, vertex_rank=None) -> sp.csr_matrix:
+    """P (N_P2 x N_vertices): vertex DOFs copy the vertex value, edge DOFs average the two ends.
+
+    dof_inverse (old P2 DOF -> new) and vertex_rank (old vertex -> new): P in those numberings.
+    """
     nv = basis.nodal_dofs.shape[1]
     nodal = basis.nodal_dofs[0]
     edge = basis.edge_dofs[0]
     ends = basis.mesh.edges
     rows = np.concatenate([nodal, edge, edge])
     cols = np.concatenate([np.arange(nv), ends[0], ends[1]])
+    if dof_inverse is not None:
+        rows = dof_inverse[rows]
+    if vertex_rank is not None:
+        cols = vertex_rank[cols]
     vals = np.concatenate([np.ones(nv), np.full(2 * len(edge), 0.5)])
     return sp.csr_matrix((vals, (rows, cols)), shape=(basis.N, nv))

@@ -19,7 +19,8 @@ from scipy.sparse.linalg import LinearOperator, gmres, splu
 
 from amails_fem.errors import ConvergenceError
 from amails_fem.linalg.amg import galerkin_refresh, sa_solver, two_level_preconditioner
-from amails_fem.linalg.krylov import checked_cg, one_blas_thread
+from amails_fem.linalg.block_amg import BlockTwoLevel
+from amails_fem.linalg.krylov import block_cg, checked_cg, one_blas_thread
 
 DIRECT_MAX_DOFS = 30_000  # below this, full solves use a sparse LU; above, real CG (or complex GMRES) with AMG
 # candidate real shifts, as multiples of |l| at the chosen grid point (aligned_shift scores them)
@@ -198,7 +199,8 @@ def _positions_in(K, M, values=False):
 
 @one_blas_thread
 def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
-                         progress=None, direct=None, snapshots=None):
+                         progress=None, direct=None, snapshots=None, cg_method: str = "block",
+                         local_numbering: bool = False):
     """Solve (A + sum_w l_w(f) S_w) x = b0 + sum_w l_w(f) b1_w for all f and all right-hand-side rows.
 
     A, S_w: real symmetric (already pinned); b0, b1_w: (n_rhs, n) real; lengths: (n_walls, n_f) complex.
@@ -210,6 +212,9 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
     right-hand sides sharing it, started from the reduced solution. psi(l) is rational in l with its poles on the
     negative real axis, so real positive shifts span the complex-l solutions (rational Krylov); the exact residual
     still decides, and a grid point whose residual a real snapshot did not halve gets a complex solve next time.
+    cg_method "block": the real snapshots' right-hand sides in one block CG with the compiled two-level
+    preconditioner (linalg/block_amg.py, float32 coarse levels; two Gauss-Seidel parts if local_numbering, i.e. the
+    DOFs are in fem/numbering.py's order, else one); "scipy": scipy's cg per right-hand side.
     snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
     The snapshots share one smoothed-aggregation hierarchy (aggregates and prolongators from the first); each new
     shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact.
@@ -324,7 +329,8 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
         # inexact snapshots (tolerance 1e-4..1e-2 x the current residual, or 1-30 x rb_tol) saved CG iterations per
         # snapshot but needed more snapshots and complex fallbacks (measured at 89k DOFs: slower)
         rtol = snapshot_tol
-        K, U = pattern.matrix(sig, with_upper=True)
+        block = cg_method == "block" and P is not None
+        K, U = pattern.matrix(sig, with_upper=True) if not block else (pattern.matrix(sig), None)
         rhs = b0[rows] + sum(sig[w] * b1_list[w][rows] for w in range(nw))
         if direct:
 
@@ -341,6 +347,15 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
             amg["ml"] = sa_solver(Kc)
         else:  # a new shift: only the Galerkin coarse operators are recomputed (exact for this K)
             galerkin_refresh(amg["ml"], Kc)
+        if block:
+            M = BlockTwoLevel(K, P, coarse_dtype=np.float32, ml=amg["ml"], Pt=Pt,
+                              fine_parts=None if local_numbering else 1)
+            amg["setup_s"] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            X, its, _res = block_cg(M.A.matmul, np.ascontiguousarray(rhs.T), M, tol=rtol, maxiter=1000,
+                                    X0=np.ascontiguousarray(np.real(x0).T))
+            amg["cg_s"] += time.perf_counter() - t0
+            return np.ascontiguousarray(X.T), its
         coarse = amg["ml"].aspreconditioner(cycle="V")
         M = two_level_preconditioner(K, P, coarse, U, Pt=Pt) if P is not None else coarse
         amg["setup_s"] += time.perf_counter() - t0

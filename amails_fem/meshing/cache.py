@@ -39,9 +39,9 @@ def _verified(path: Path, key: str) -> bool:
 
 
 def cached_mesh(prefix: str, key_data: dict, build, *, names=(), cell_tags: bool = False, use_cache: bool = True,
-                progress: Progress = QUIET):
+                progress: Progress = QUIET, threads: int = 1):
     """Mesh through the cache. ``build(gmsh)`` adds the model with its physical groups and generates the mesh inside
-    a fresh gmsh session. Returns (key, from_cache, read_msh(...) result)."""
+    a fresh gmsh session with ``threads`` threads (General.NumThreads). Returns (key, from_cache, read_msh(...) result)."""
     key = content_hash({**key_data, "v": MESH_FORMAT_VERSION})
     path = cache_dir("meshes") / f"{prefix}_{key}.msh"
     from_cache = use_cache and path.is_file() and _verified(path, key)
@@ -53,7 +53,7 @@ def cached_mesh(prefix: str, key_data: dict, build, *, names=(), cell_tags: bool
         except Exception:  # noqa: BLE001 - a verified file that still fails to parse is rebuilt, not trusted
             progress.say(f"cached mesh {path.name} could not be read: rebuilding")
     target = path if use_cache else path.with_name(f"{prefix}_{key}.nocache.msh")
-    with gmsh_session() as gmsh:
+    with gmsh_session(threads=threads) as gmsh:
         build(gmsh)
         gmsh.option.setNumber("Mesh.Binary", 1)
         gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)

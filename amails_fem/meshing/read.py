@@ -108,6 +108,12 @@ def fast_topology(skmesh) -> None:
         setattr(skmesh, "_t2f" if name == "facets" else "_t2e", inverse.reshape(len(local), t.shape[1]).astype(np.int64))
 
 
+def boundary_facets(skmesh) -> np.ndarray:
+    """Indices (sorted) of the facets that belong to one element only: the same as skfem's boundary_facets(),
+    counted from the element-to-facet map instead of building the facet-to-element inverse (0.9 s at 6.6e5 tets)."""
+    return np.flatnonzero(np.bincount(skmesh.t2f.ravel(), minlength=skmesh.facets.shape[1]) == 1)
+
+
 def _pack(rows: np.ndarray, n_vertices: int) -> np.ndarray:
     """Pack sorted (n, 2) or (n, 3) vertex tuples (indices < n_vertices) into unique int64 keys."""
     rows = np.pad(rows.astype(np.int64), ((0, 0), (3 - rows.shape[1], 0)))

@@ -31,6 +31,7 @@ WALL_GROWTH = 3.0  # the size grows from wall_size_m at the walls to size_m over
 BYTES_PER_DOF = {2: 3.0e3, 1: 8.5e3}
 DOFS_PER_TET = {2: 1.52, 1: 0.20}
 FIXED_BYTES = 0.35e9  # the process with numpy, scipy, scikit-fem, gmsh, pyamg, matplotlib and VTK loaded
+MESH_THREADS = 2  # gmsh threads for the room meshes (HXT 3D runs in parallel; measured in docs/performance.md)
 
 
 @dataclass
@@ -127,7 +128,7 @@ def mesh_room(spec: RoomBase, *, size_m=None, wall_size_m=None, order: int = 2, 
     with progress.step(f"meshing {spec.shape} room (size {size:g} m, walls {wall:g} m)") as info:
         key, from_cache, (skmesh, walls) = cached_mesh(
             spec.shape, key_data, lambda g: _build_room_mesh(g, spec, size, wall, geometric_order),
-            names=spec.wall_names, use_cache=use_cache, progress=progress)
+            names=spec.wall_names, use_cache=use_cache, progress=progress, threads=MESH_THREADS)
         info["note"] = f"{skmesh.t.shape[1]} tetrahedra{' (cached)' if from_cache else ''}"
     return RoomMesh(mesh=skmesh, walls=walls, size_m=size, wall_size_m=wall, geometric_order=geometric_order,
                     key=key, seconds=time.perf_counter() - t0, from_cache=from_cache)

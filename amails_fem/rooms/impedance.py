@@ -38,6 +38,7 @@ from skfem import Basis, ElementTriP1, ElementTriP2, FacetBasis, LinearForm, Mes
 from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.fem.forms import laplace, surface_laplace
+from amails_fem.fem.numbering import local_order
 from amails_fem.fem.probe import field_gradient, gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
 from amails_fem.linalg.reduced_basis import ReducedStats, solve_frequency_grid
@@ -196,7 +197,7 @@ class ImpedanceRoomResponse(GridTensor):
 def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh_size_m=None, wall_size_m=None,
                          tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
                          use_cache: bool = True, rb_tol: float | None = None,
-                         snapshots: str | None = None, seams=()) -> ImpedanceRoomResponse:
+                         snapshots: str | None = None, seams=(), cg_method: str = "block") -> ImpedanceRoomResponse:
     """Room with impedance walls on a frequency grid : complex R(r; f) for the three polarizations.
 
     wall: a WallStack, ImpedanceLength or Layer for all walls, or {wall name: model}; freqs_hz: grid (Hz).
@@ -218,7 +219,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     seams = _check_seams(spec, seams, mesh_size_m, wall_size_m)
     progress = progress or Progress(quiet=quiet)
     # the wall loads b1 below sum to zero exactly (grad_s 1 = 0): only b0 needs the compatibility projection
-    rm, basis, A, b0, _defect, timings = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
+    rm, basis, A, b0, _defect, timings, _ = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
     with progress.step("assembling wall terms") as info:
         t0 = time.perf_counter()
         # group walls with the same model: one S and b1 per distinct model
@@ -242,9 +243,9 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
         timings["wall_terms"] = time.perf_counter() - t0
         info["note"] = f"{len(S_list)} wall model(s)"
     pin = int(basis.nodal_dofs[0, 0])
-    keep = np.ones(basis.N, bool)
-    keep[pin] = False
-    idx = np.flatnonzero(keep)
+    # the reduced system in the local DOF order (fem/numbering.py) without the pinned DOF: one fancy index does both
+    perm, _rank = local_order(basis)
+    idx = perm[perm != pin]
     A_r = A[idx][:, idx].tocsr()
     S_r = [S[idx][:, idx].tocsr() for S in S_list]
     P = p1_to_p2_prolongation(basis)[idx].tocsr() if order == 2 else None
@@ -253,7 +254,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     with progress.step(f"solving {len(freqs)} frequencies (reduced basis over full solves)") as info:
         V_r, Y, stats = solve_frequency_grid(A_r, S_r, b0[:, idx], [b[:, idx] for b in b1_list], np.array(l_rows),
                                              P=P, tol=tol, rb_tol=rb_tol, progress=progress, direct=False,
-                                             snapshots=snapshots)
+                                             snapshots=snapshots, cg_method=cg_method, local_numbering=True)
         info["note"] = f"{stats.full_solves} full solves, basis {stats.basis_size}, " \
                        f"max residual {stats.max_relative_residual:.1e}"
     timings["solve"] = stats.seconds["total"]

@@ -12,11 +12,14 @@ import numpy as np
 from skfem import Basis, ElementTetP1, ElementTetP2, FacetBasis
 
 from amails_fem.errors import SpecError
-from amails_fem.fem.assembly import stiffness_affine
+from amails_fem.fem.assembly import CsrPattern, stiffness_affine, stiffness_csr
+from amails_fem.fem.facet_loads import p2_linear_loads
 from amails_fem.fem.forms import laplace, unit_load
+from amails_fem.fem.numbering import local_order
 from amails_fem.linalg.krylov import make_compatible
+from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import RoomMesh, mesh_room
-from amails_fem.rooms.sources import neumann_load
+from amails_fem.rooms.sources import neumann_load, neumann_values
 from amails_fem.specs.rooms import RoomBase
 from amails_fem.validate import as_points, require_option
 
@@ -42,32 +45,81 @@ def check_solver_options(spec, order: int, tol: float) -> None:
 
 
 def room_basis(rm: RoomMesh, order: int):
-    """Lagrange P1/P2 basis on a room mesh (affine meshes: one quadrature point, the stiffness ignores it)."""
+    """Lagrange P1/P2 basis on a room mesh. Affine meshes: no quadrature points, since the stiffness, the wall loads
+    and the point evaluation never read precomputed basis values (a one-point quadrature held 0.2 GB of them at
+    1e6 P2 DOFs)."""
     elem = ElementTetP2() if order == 2 else ElementTetP1()
-    return Basis(rm.mesh, elem, intorder=None if rm.geometric_order == 2 else 1)
+    if rm.geometric_order == 2:
+        return Basis(rm.mesh, elem)
+    return Basis(rm.mesh, elem, quadrature=(np.zeros((3, 0)), np.zeros(0)))
 
 
-def assemble_room(basis, wall_facets: np.ndarray, order: int, curved: bool):
-    """Stiffness matrix, Neumann right-hand sides (3, N) for p = x, y, z, and the boundary mass vector."""
+ASSEMBLY_METHODS = ("csr", "coo")  # csr: row-wise into a CSR pattern (compiled); coo: one matmul, COO -> CSR
+NUMBERINGS = ("local", "skfem")  # local: RCM vertices with the edge DOFs beside them (fem/numbering.py)
+
+
+def stiffness(basis, order: int, curved: bool, assembly: str = "csr", dof_inverse=None):
+    """The Laplace matrix; with dof_inverse (old DOF -> new DOF) in that numbering (affine meshes only)."""
     if curved:
-        A = laplace.assemble(basis).tocsr()
+        return laplace.assemble(basis).tocsr()
+    edofs = basis.element_dofs if dof_inverse is None else dof_inverse[basis.element_dofs]
+    if assembly == "coo":
+        return stiffness_affine(basis.mesh, edofs, basis.N, order)
+    # elements in order of their lowest DOF: the row-wise accumulation then reads neighbouring elements
+    by_row = np.argsort(edofs.min(axis=0), kind="stable")
+    mesh = type(basis.mesh)(basis.mesh.p, np.ascontiguousarray(basis.mesh.t[:, by_row])) if dof_inverse is not None else basis.mesh
+    edofs = edofs[:, by_row] if dof_inverse is not None else edofs
+    return stiffness_csr(mesh, CsrPattern(edofs, basis.N), order)
+
+
+def assemble_room(basis, wall_facets: np.ndarray, order: int, curved: bool, assembly: str = "csr", dof_inverse=None):
+    """Stiffness matrix, Neumann right-hand sides (3, N) for p = x, y, z, and the boundary mass vector (in the
+    numbering dof_inverse maps to, default scikit-fem's)."""
+    A = stiffness(basis, order, curved, assembly, dof_inverse)
+    if assembly == "csr" and order == 2 and not curved:  # exact for the linear wall data on flat facets
+        loads = p2_linear_loads(basis, wall_facets, lambda x, n: neumann_values(x, n) + [np.ones(x.shape[1:])])
+        rhs, bmass = loads[:3], loads[3]
     else:
-        A = stiffness_affine(basis.mesh, basis.element_dofs, basis.N, order)
-    fb = FacetBasis(basis.mesh, basis.elem, facets=wall_facets, intorder=None if curved else order + 2)
-    rhs = np.array([neumann_load(k).assemble(fb) for k in range(3)])
-    return A, rhs, unit_load.assemble(fb)
+        fb = FacetBasis(basis.mesh, basis.elem, facets=wall_facets, intorder=None if curved else order + 2)
+        rhs = np.array([neumann_load(k).assemble(fb) for k in range(3)])
+        bmass = unit_load.assemble(fb)
+    if dof_inverse is not None:
+        new = np.empty_like(rhs)
+        new[:, dof_inverse] = rhs
+        rhs = new
+        bmass_new = np.empty_like(bmass)
+        bmass_new[dof_inverse] = bmass
+        bmass = bmass_new
+    return A, rhs, bmass
 
 
-def mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache):
-    """Mesh the room, build the basis, assemble A and the compatible Neumann data (3, N); time each stage."""
+def mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache, assembly: str = "csr",
+                      numbering: str = "skfem"):
+    """Mesh the room, build the basis, assemble A and the compatible Neumann data (3, N); time each stage.
+
+    numbering "local" (affine meshes): A and the data in the local DOF order; returns its (perm, vertex_rank)
+    (new DOF i is scikit-fem DOF perm[i]) as the last item, else None.
+    """
+    require_option(assembly, "assembly", ASSEMBLY_METHODS)
+    require_option(numbering, "numbering", NUMBERINGS)
     rm = mesh_room(spec, size_m=mesh_size_m, wall_size_m=wall_size_m, order=order, progress=progress,
                    use_cache=use_cache)
     timings = {"mesh": rm.seconds}
     with progress.step("assembling") as info:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         basis = room_basis(rm, order)
-        A, rhs, bmass = assemble_room(basis, rm.mesh.boundary_facets(), order, rm.geometric_order == 2)
+        curved = rm.geometric_order == 2
+        renumber = None
+        inverse = None
+        if numbering == "local" and not curved:
+            perm, rank = local_order(basis)
+            inverse = np.empty_like(perm)
+            inverse[perm] = np.arange(perm.size)
+            renumber = (perm, rank)
+        facets = boundary_facets(rm.mesh) if assembly == "csr" else rm.mesh.boundary_facets()
+        A, rhs, bmass = assemble_room(basis, facets, order, curved, assembly, inverse)
         rhs, defect = make_compatible(rhs, bmass)
         timings["assembly"] = time.perf_counter() - t0
+        timings["assembly_cpu"] = time.process_time() - c0
         info["note"] = f"{basis.N} DOFs (P{order})"
-    return rm, basis, A, rhs, defect, timings
+    return rm, basis, A, rhs, defect, timings, renumber

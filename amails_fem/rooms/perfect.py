@@ -17,7 +17,7 @@ import numpy as np
 from amails_fem import units
 from amails_fem.fem.probe import gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
-from amails_fem.linalg.krylov import SolveStats, solve_neumann
+from amails_fem.linalg.krylov import SOLVE_METHODS, SolveStats, solve_neumann
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import RoomMesh
 from amails_fem.rooms.model import check_solver_options, mesh_and_assemble, points_inside
@@ -88,22 +88,43 @@ class RoomResponse(StaticTensor):
 
 def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = None, wall_size_m: float | None = None,
                tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
-               use_cache: bool = True, preconditioner: str = "auto") -> RoomResponse:
+               use_cache: bool = True, preconditioner: str = "auto", assembly: str = "csr",
+               numbering: str = "local", method: str = "block", coarse_dtype: str = "float32") -> RoomResponse:
     """Perfectly conducting walls: solve the room for the three polarizations; returns a RoomResponse (SI).
 
     order: Lagrange element order (1 or 2); mesh_size_m / wall_size_m: element sizes in the bulk and at
     the walls (default: the spec's [mesh], else L/12 and half of it); tol: CG relative residual.
+    assembly ("csr" | "coo"), numbering ("local" | "skfem"), method ("block" | "scipy") and coarse_dtype
+    ("float32" | "float64", block method) choose the implementation (docs/performance.md compares them); every
+    choice gives the same solution to the solver tolerance.
     """
 
     check_solver_options(spec, order, tol)
     require_option(preconditioner, "preconditioner", ("auto", "sa"))
+    require_option(method, "method", SOLVE_METHODS)
+    require_option(coarse_dtype, "coarse_dtype", ("float32", "float64"))
     progress = progress or Progress(quiet=quiet)
-    rm, basis, A, rhs, defect, timings = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
+    rm, basis, A, rhs, defect, timings, renumber = mesh_and_assemble(
+        spec, order, mesh_size_m, wall_size_m, progress, use_cache, assembly=assembly, numbering=numbering)
     with progress.step("solving 3 polarizations (one matrix, one preconditioner)"):
-        P = p1_to_p2_prolongation(basis) if order == 2 and preconditioner == "auto" else None
-        psi, stats = solve_neumann(A, rhs, P=P, pin=int(basis.nodal_dofs[0, 0]), tol=tol, progress=progress)
+        inverse, rank = None, None
+        pin = int(basis.nodal_dofs[0, 0])
+        if renumber is not None:
+            perm, rank = renumber
+            inverse = np.empty_like(perm)
+            inverse[perm] = np.arange(perm.size)
+            pin = int(inverse[pin])
+        P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 and preconditioner == "auto" else None
+        psi, stats = solve_neumann(A, rhs, P=P, pin=pin, tol=tol, progress=progress, method=method,
+                                   coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True,
+                                   fine_parts=None if renumber is not None or order == 1 else 1)
+        del A, P
+        if renumber is not None:
+            psi = psi[:, inverse]
         psi -= psi.mean(axis=1, keepdims=True)
     timings["preconditioner"] = stats.setup_seconds
     timings["solve"] = stats.solve_seconds
+    timings["preconditioner_cpu"] = stats.setup_cpu_seconds
+    timings["solve_cpu"] = stats.solve_cpu_seconds
     return RoomResponse(spec=spec, room_mesh=rm, basis=basis, psi_m=psi, order=order, solve=stats,
                         timings_s=timings, compatibility_defect=defect)

@@ -38,6 +38,15 @@ def half_cross_matrix(points_m: np.ndarray) -> np.ndarray:
     return 0.5 * np.stack([np.stack([zero, z, -y], -1), np.stack([-z, zero, x], -1), np.stack([y, -x, zero], -1)], 1)
 
 
+def neumann_values(x, n) -> list:
+    """The three wall data g_k = -n . a_k at points x (3, ...) with normals n (3, ...) broadcast against them."""
+    out = []
+    for k in range(3):
+        a = half_cross(x, k)
+        out.append(-(n[0] * a[0] + n[1] * a[1] + n[2] * a[2]))
+    return out
+
+
 def neumann_load(k: int) -> LinearForm:
     """Wall load of the perfect conductor: g_k = -n . a_k, i.e. int v g_k dS (d psi/dn = -n . a on the walls)."""
 

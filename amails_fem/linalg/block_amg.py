@@ -1,0 +1,126 @@
+"""The two-level P2 preconditioner and the SA V-cycle applied to a block of right-hand sides with compiled kernels.
+
+The same method as linalg/amg.py (forward Gauss-Seidel on P2, SA V-cycle on the Galerkin P1 problem P^T A P,
+backward Gauss-Seidel; symmetric Gauss-Seidel before and after each coarse correction of the V-cycle), but every
+step works on an (n, k) block and reads each matrix once for all k columns (linalg/kernels.py). Gauss-Seidel is the
+hybrid form (parts of consecutive rows, Jacobi across parts), which runs the parts on separate cores. The coarse
+levels can be stored in float32 (half the bytes of the V-cycle; CG iterations unchanged, docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from amails_fem.linalg import kernels
+from amails_fem.linalg.amg import sa_solver
+
+# Gauss-Seidel parts (consecutive rows, relaxed in parallel), fixed, not the core count, so results do not depend
+# on the machine. Measured CG iterations at 3.2e5 P2 DOFs in the local numbering: 16 with 1 or 2 parts, 17 with 4,
+# 19-20 with 16 (Jacobi across more interfaces); matrices under MIN_PART_ROWS rows use one part.
+GS_PARTS = 2
+MIN_PART_ROWS = 50_000
+
+
+def part_bounds(n: int, parts: int | None = None) -> np.ndarray:
+    """Boundaries of the Gauss-Seidel parts of an n-row matrix (int64, length parts + 1)."""
+    parts = parts if parts is not None else (GS_PARTS if n >= MIN_PART_ROWS else 1)
+    return np.linspace(0, n, parts + 1).astype(np.int64)
+
+
+class BlockLevel:
+    """One matrix in CSR arrays with its inverse diagonal and its Gauss-Seidel parts."""
+
+    def __init__(self, A: sp.csr_matrix, dtype=np.float64, square: bool = True, parts: int | None = None):
+        A = A.tocsr()
+        A.sort_indices()
+        self.n = A.shape[0]
+        self.indptr = A.indptr.astype(np.int64) if A.nnz >= 2**31 else A.indptr.astype(np.int32)
+        self.indices = A.indices.astype(np.int32, copy=False)
+        self.data = A.data.astype(dtype, copy=False)
+        self.dinv = (1.0 / A.diagonal()).astype(dtype) if square else np.zeros(0, dtype)
+        self.bounds = part_bounds(self.n, parts)
+        self.seg = kernels.part_segments(self.indptr, self.indices, self.bounds) if square else np.zeros((0, 3), np.int64)
+        self.nbytes = (self.indptr.nbytes + self.indices.nbytes + self.data.nbytes + self.dinv.nbytes
+                       + self.seg.nbytes)
+
+    def matmul(self, X, out=None):
+        out = np.empty_like(X) if out is None else out
+        kernels.spmm(self.indptr, self.indices, self.data, X, out)
+        return out
+
+    def residual(self, X, B, out=None):
+        out = np.empty_like(B) if out is None else out
+        kernels.residual(self.indptr, self.indices, self.data, X, B, out)
+        return out
+
+    def forward_from_zero(self, B, out=None):
+        out = np.empty_like(B) if out is None else out
+        kernels.gs_forward_zero(self.indptr, self.indices, self.data, self.dinv, self.bounds, self.seg, B, out)
+        return out
+
+    def sweep(self, B, X, backward: bool, scratch=None):
+        X_old = np.copyto(scratch, X) or scratch if scratch is not None else X.copy()
+        kernels.gs_sweep(self.indptr, self.indices, self.data, self.dinv, self.bounds, self.seg, B, X, X_old,
+                         backward)
+
+
+class BlockVCycle:
+    """The V-cycle of a pyamg SA hierarchy on (n, k) blocks: symmetric Gauss-Seidel before and after each coarse
+    correction, pseudo-inverse on the coarsest level (as pyamg's aspreconditioner(cycle="V"))."""
+
+    def __init__(self, ml, dtype=np.float64):
+        self.dtype = dtype
+        self.levels = [BlockLevel(lv.A, dtype) for lv in ml.levels]
+        self.P = [BlockLevel(lv.P, dtype, square=False) for lv in ml.levels[:-1]]
+        self.R = [BlockLevel(lv.R, dtype, square=False) for lv in ml.levels[:-1]]
+        self.coarse_pinv = np.linalg.pinv(ml.levels[-1].A.toarray()).astype(dtype)
+        self.nbytes = sum(x.nbytes for x in self.levels + self.P + self.R) + self.coarse_pinv.nbytes
+
+    def __call__(self, B):
+        return self._cycle(0, np.ascontiguousarray(B, dtype=self.dtype))
+
+    def _cycle(self, k, B):
+        if k == len(self.levels) - 1:
+            return self.coarse_pinv @ B
+        A = self.levels[k]
+        X = A.forward_from_zero(B)
+        A.sweep(B, X, backward=True)
+        Bc = self.R[k].matmul(A.residual(X, B), out=np.empty((self.R[k].n, B.shape[1]), self.dtype))
+        X += self.P[k].matmul(self._cycle(k + 1, Bc), out=np.empty_like(X))
+        A.sweep(B, X, backward=False)
+        A.sweep(B, X, backward=True)
+        return X
+
+
+class BlockTwoLevel:
+    """M^-1 R for an (n, k) block: forward GS on A, X += P V(P^T (R - A X)), backward GS (symmetric: CG-safe).
+
+    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes; the fine level stays float64); ml: an SA
+    hierarchy of P^T A P already made (default: made here); Pt: P^T as CSR, if already made; fine_parts: Gauss-Seidel
+    parts on A (default GS_PARTS; 1 for scikit-fem's numbering, whose halves are the vertex and the edge DOFs, so
+    that two parts would relax every vertex-edge coupling by Jacobi: 30 CG iterations instead of 17).
+    """
+
+    def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix, coarse_dtype=np.float64, near_null=None, ml=None, Pt=None,
+                 fine_parts: int | None = None):
+        self.A = BlockLevel(A, parts=fine_parts)
+        self.P = BlockLevel(P, square=False)
+        Pt = P.T.tocsr() if Pt is None else Pt
+        self.Pt = BlockLevel(Pt, square=False)
+        if ml is None:
+            ml = sa_solver((Pt @ A @ P).tocsr(), near_null)
+        self.coarse = BlockVCycle(ml, coarse_dtype)
+        self.nbytes = self.A.nbytes + self.P.nbytes + self.Pt.nbytes + self.coarse.nbytes
+        self.shape = A.shape
+
+    def __call__(self, R):
+        R = np.ascontiguousarray(R, dtype=np.float64)
+        A = self.A
+        X = A.forward_from_zero(R)
+        scratch = A.residual(X, R)
+        Rc = self.Pt.matmul(scratch, out=np.empty((self.Pt.n, R.shape[1])))
+        E = self.coarse(Rc).astype(np.float64, copy=False)
+        X += self.P.matmul(np.ascontiguousarray(E), out=scratch)
+        A.sweep(R, X, backward=True, scratch=scratch)
+        return X

@@ -1,0 +1,264 @@
+"""Compiled sparse kernels for blocks of right-hand sides (numba): X is (n, k) in C order, so the k values of one
+row are adjacent and every kernel reads the matrix once for all k columns (docs/performance.md sec. 8).
+
+Gauss-Seidel here is the hybrid (processor-block) form of Baker, Falgout, Kolev & Yang (2011), SIAM J. Sci. Comput.
+33, 2864: the rows are cut into ``bounds`` parts of consecutive rows, Gauss-Seidel within a part, Jacobi across
+parts (couplings to other parts read the values from before the sweep). The parts are fixed by the matrix, not
+by the thread count, so the result is the same on any number of cores.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_JIT = dict(nogil=True, cache=True, fastmath=False, boundscheck=False)
+
+
+@nb.njit(parallel=True, **_JIT)
+def spmm(indptr, indices, data, X, Y):
+    """Y = A X (A in CSR, X and Y (n, k))."""
+    n = indptr.shape[0] - 1
+    k = X.shape[1]
+    if k == 3:
+        for i in nb.prange(n):
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                a = data[p]
+                s0 += a * X[j, 0]
+                s1 += a * X[j, 1]
+                s2 += a * X[j, 2]
+            Y[i, 0] = s0
+            Y[i, 1] = s1
+            Y[i, 2] = s2
+    else:
+        for i in nb.prange(n):
+            for c in range(k):
+                Y[i, c] = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                a = data[p]
+                for c in range(k):
+                    Y[i, c] += a * X[j, c]
+
+
+@nb.njit(parallel=True, **_JIT)
+def residual(indptr, indices, data, X, B, Y):
+    """Y = B - A X."""
+    n = indptr.shape[0] - 1
+    k = X.shape[1]
+    for i in nb.prange(n):
+        if k == 3:
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                a = data[p]
+                s0 += a * X[j, 0]
+                s1 += a * X[j, 1]
+                s2 += a * X[j, 2]
+            Y[i, 0] = B[i, 0] - s0
+            Y[i, 1] = B[i, 1] - s1
+            Y[i, 2] = B[i, 2] - s2
+        else:
+            for c in range(k):
+                Y[i, c] = B[i, c]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                a = data[p]
+                for c in range(k):
+                    Y[i, c] -= a * X[j, c]
+
+
+@nb.njit(parallel=True, **_JIT)
+def part_segments(indptr, indices, bounds):
+    """Per row: (first position with column >= its part's start, diagonal position, first position with column >=
+    its part's end); the rows' column indices are sorted, so each row reads as four contiguous segments."""
+    n = indptr.shape[0] - 1
+    seg = np.empty((n, 3), np.int64)
+    for q in nb.prange(bounds.shape[0] - 1):
+        lo = bounds[q]
+        hi = bounds[q + 1]
+        for i in range(lo, hi):
+            a = indptr[i]
+            b = indptr[i + 1]
+            p = a
+            while p < b and indices[p] < lo:
+                p += 1
+            seg[i, 0] = p
+            while p < b and indices[p] < i:
+                p += 1
+            seg[i, 1] = p
+            while p < b and indices[p] < hi:
+                p += 1
+            seg[i, 2] = p
+    return seg
+
+
+@nb.njit(parallel=True, **_JIT)
+def gs_forward_zero(indptr, indices, data, dinv, bounds, seg, B, X):
+    """X = (D + L_part)^-1 B: one forward hybrid Gauss-Seidel sweep from X = 0 (reads only the in-part lower
+    segment of each row)."""
+    k = B.shape[1]
+    for q in nb.prange(bounds.shape[0] - 1):
+        for i in range(bounds[q], bounds[q + 1]):
+            d = dinv[i]
+            if k == 3:
+                s0 = B[i, 0]
+                s1 = B[i, 1]
+                s2 = B[i, 2]
+                for p in range(seg[i, 0], seg[i, 1]):
+                    j = indices[p]
+                    a = data[p]
+                    s0 -= a * X[j, 0]
+                    s1 -= a * X[j, 1]
+                    s2 -= a * X[j, 2]
+                X[i, 0] = s0 * d
+                X[i, 1] = s1 * d
+                X[i, 2] = s2 * d
+            else:
+                for c in range(k):
+                    X[i, c] = B[i, c]
+                for p in range(seg[i, 0], seg[i, 1]):
+                    j = indices[p]
+                    a = data[p]
+                    for c in range(k):
+                        X[i, c] -= a * X[j, c]
+                for c in range(k):
+                    X[i, c] *= d
+
+
+@nb.njit(inline="always", **_JIT)
+def _row_update(indptr, indices, data, dinv, seg, B, X, X_old, i):
+    k = B.shape[1]
+    d = dinv[i]
+    if k == 3:
+        s0 = B[i, 0]
+        s1 = B[i, 1]
+        s2 = B[i, 2]
+        for p in range(indptr[i], seg[i, 0]):
+            j = indices[p]
+            a = data[p]
+            s0 -= a * X_old[j, 0]
+            s1 -= a * X_old[j, 1]
+            s2 -= a * X_old[j, 2]
+        for p in range(seg[i, 0], seg[i, 1]):  # in-part lower (seg[i, 1] is the diagonal)
+            j = indices[p]
+            a = data[p]
+            s0 -= a * X[j, 0]
+            s1 -= a * X[j, 1]
+            s2 -= a * X[j, 2]
+        for p in range(seg[i, 1] + 1, seg[i, 2]):  # in-part upper
+            j = indices[p]
+            a = data[p]
+            s0 -= a * X[j, 0]
+            s1 -= a * X[j, 1]
+            s2 -= a * X[j, 2]
+        for p in range(seg[i, 2], indptr[i + 1]):
+            j = indices[p]
+            a = data[p]
+            s0 -= a * X_old[j, 0]
+            s1 -= a * X_old[j, 1]
+            s2 -= a * X_old[j, 2]
+        X[i, 0] = s0 * d
+        X[i, 1] = s1 * d
+        X[i, 2] = s2 * d
+    else:
+        acc = B[i].copy()
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if j != i:
+                a = data[p]
+                if p >= seg[i, 0] and p < seg[i, 2]:
+                    for c in range(k):
+                        acc[c] -= a * X[j, c]
+                else:
+                    for c in range(k):
+                        acc[c] -= a * X_old[j, c]
+        for c in range(k):
+            X[i, c] = acc[c] * d
+
+
+@nb.njit(parallel=True, **_JIT)
+def gs_sweep(indptr, indices, data, dinv, bounds, seg, B, X, X_old, backward):
+    """One hybrid Gauss-Seidel sweep on A X = B in place (forward, or backward when ``backward``); X_old: a copy
+    of X taken before the sweep, read for the couplings to other parts."""
+    for q in nb.prange(bounds.shape[0] - 1):
+        lo = bounds[q]
+        hi = bounds[q + 1]
+        for m in range(hi - lo):
+            i = hi - 1 - m if backward else lo + m
+            _row_update(indptr, indices, data, dinv, seg, B, X, X_old, i)
+
+
+@nb.njit(parallel=True, **_JIT)
+def column_dots(U, V):
+    """Per column sum_i U[i, c] V[i, c] (k = 3 in parallel, else serial)."""
+    n, k = U.shape
+    out = np.zeros(k)
+    if k == 3:
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for i in nb.prange(n):
+            s0 += U[i, 0] * V[i, 0]
+            s1 += U[i, 1] * V[i, 1]
+            s2 += U[i, 2] * V[i, 2]
+        out[0] = s0
+        out[1] = s1
+        out[2] = s2
+    else:
+        for i in range(n):
+            for c in range(k):
+                out[c] += U[i, c] * V[i, c]
+    return out
+
+
+@nb.njit(parallel=True, **_JIT)
+def cg_step(X, R, Pd, Q, alpha):
+    """X += alpha Pd, R -= alpha Q (per column alpha); returns |R|^2 per column."""
+    n, k = X.shape
+    out = np.zeros(k)
+    if k == 3:
+        a0 = alpha[0]
+        a1 = alpha[1]
+        a2 = alpha[2]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for i in nb.prange(n):
+            X[i, 0] += a0 * Pd[i, 0]
+            X[i, 1] += a1 * Pd[i, 1]
+            X[i, 2] += a2 * Pd[i, 2]
+            r0 = R[i, 0] - a0 * Q[i, 0]
+            r1 = R[i, 1] - a1 * Q[i, 1]
+            r2 = R[i, 2] - a2 * Q[i, 2]
+            R[i, 0] = r0
+            R[i, 1] = r1
+            R[i, 2] = r2
+            s0 += r0 * r0
+            s1 += r1 * r1
+            s2 += r2 * r2
+        out[0] = s0
+        out[1] = s1
+        out[2] = s2
+    else:
+        for i in range(n):
+            for c in range(k):
+                X[i, c] += alpha[c] * Pd[i, c]
+                R[i, c] -= alpha[c] * Q[i, c]
+                out[c] += R[i, c] * R[i, c]
+    return out
+
+
+@nb.njit(parallel=True, **_JIT)
+def cg_direction(Pd, Z, beta):
+    """Pd = Z + beta Pd (per column beta)."""
+    n, k = Pd.shape
+    for i in nb.prange(n):
+        for c in range(k):
+            Pd[i, c] = Z[i, c] + beta[c] * Pd[i, c]

@@ -1,0 +1,65 @@
+"""One table of the room-solver targets beside the measured numbers, from benchmarks/results/*.json (the last step of
+`make bench`; run benchmarks/room_scaling.py and, where NGSolve is installed, benchmarks/compare_ngsolve.py first)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def load(name):
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def after_meshing(s: dict, cpu: bool = False) -> float:
+    suffix = "_cpu" if cpu else ""
+    return s["assembly" + suffix] + s["preconditioner" + suffix] + s["solve" + suffix]
+
+
+def main() -> int:
+    scaling = load("room_scaling.json")
+    if scaling is None or "levers" not in scaling:
+        print("summary: benchmarks/results/room_scaling.json (with levers) not found: run benchmarks/room_scaling.py")
+        return 0
+    targets = scaling["targets"]
+    two_level = [r for r in scaling["levels"] if r["preconditioner"].startswith("two-level")]
+    big = two_level[-1]
+    s = big["seconds"]
+    levers = scaling["levers"]
+    before, after = levers[0], min(levers[-2:], key=lambda r: after_meshing(r["seconds"]))
+    it = scaling["iteration_bytes"]
+    bw = scaling["bandwidth"]["triad_gbs"]
+    bound = it["total_bytes"] / (bw * 1e9)
+    t_it = after["seconds"]["solve"] / max(after["cg_iterations"])
+    t_cpu = levers[-1]["seconds"]["solve_cpu"] / max(levers[-1]["cg_iterations"])
+    rows = [
+        (f"after meshing, {big['dofs']:,} P2 DOFs, 3 polarizations", f"<= {targets['after_meshing_s']:.0f} s",
+         f"{after_meshing(s):.1f} s wall, {after_meshing(s, True):.1f} s CPU"),
+        (f"same, levers table ({before['dofs']:,} DOFs): before -> after",
+         "-", f"{after_meshing(before['seconds']):.1f} -> {after_meshing(after['seconds']):.1f} s wall, "
+              f"{after_meshing(before['seconds'], True):.1f} -> {after_meshing(after['seconds'], True):.1f} s CPU"),
+        ("meshing of that room", f"< {targets['mesh_s']:.0f} s", f"{s['mesh']:.1f} s"),
+        ("peak memory", f"<= {targets['peak_gb_ngsolve']} GB (NGSolve)", f"{big['peak_rss_gb']:.2f} GB"),
+        ("CG time per iteration", f"<= 2 x bandwidth bound = {2e3 * bound:.0f} ms ({bw:.1f} GB/s triad)",
+         f"{1e3 * t_it:.0f} ms wall, {1e3 * t_cpu:.0f} ms CPU on 1 thread"),
+        ("CG iterations with refinement", "flat", ", ".join(str(max(r["cg_iterations"])) for r in two_level)),
+    ]
+    ng = load("compare_ngsolve.json")
+    if ng:
+        ours = sorted(after_meshing(r["seconds"]) for r in ng["amails_fem"])[len(ng["amails_fem"]) // 2]
+        theirs = sorted(r["assembly_and_setup_s"] + r["solve_s"] for r in ng["ngsolve"])[len(ng["ngsolve"]) // 2]
+        rows.append((f"vs NGSolve BDDC-wb-h1amg, {ng['threads']} threads", "faster, less memory",
+                     f"{ours:.1f} s vs {theirs:.1f} s; {ng['amails_fem'][0]['peak_rss_gb']:.2f} vs "
+                     f"{ng['ngsolve'][0]['peak_rss_gb']:.2f} GB"))
+    print("| room solver | target | measured |\n|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
