@@ -31,7 +31,7 @@ WALL_GROWTH = 3.0  # the size grows from wall_size_m at the walls to size_m over
 BYTES_PER_DOF = {2: 3.0e3, 1: 8.5e3}
 DOFS_PER_TET = {2: 1.52, 1: 0.20}
 FIXED_BYTES = 0.35e9  # the process with numpy, scipy, scikit-fem, gmsh, pyamg, matplotlib and VTK loaded
-MESH_THREADS = 2  # gmsh threads for the room meshes (HXT 3D runs in parallel; measured in docs/performance.md)
+MESH_THREADS = 1  # gmsh threads for room meshes: 2 threads make HXT non-deterministic (a re-mesh differs), so 1 keeps runs bit-reproducible (docs/performance.md)
 
 
 @dataclass
