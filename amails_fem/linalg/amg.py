@@ -107,3 +107,11 @@ def p1_to_p2_prolongation(basis, dof_inverse=None, vertex_rank=None) -> sp.csr_m
         cols = vertex_rank[cols]
     vals = np.concatenate([np.ones(nv), np.full(2 * len(edge), 0.5)])
     return sp.csr_matrix((vals, (rows, cols)), shape=(basis.N, nv))
+
+
+def neumann_preconditioner(A, P=None) -> tuple[object, str]:
+    """The preconditioner of a reduced (pinned or Dirichlet-fixed) Laplacian and its name: the two-level
+    P2 Gauss-Seidel + SA on the P1 coarse space when the prolongation P is given, else pyamg's SA V-cycle."""
+    if P is not None:
+        return two_level_preconditioner(A, P), "two-level (P2 Gauss-Seidel + SA on P1)"
+    return sa_solver(A).aspreconditioner(cycle="V"), "pyamg smoothed aggregation"

@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from amails_fem.errors import ConvergenceError
 from amails_fem.linalg import kernels
-from amails_fem.linalg.amg import sa_solver, two_level_preconditioner
+from amails_fem.linalg.amg import neumann_preconditioner, sa_solver
 from amails_fem.linalg.block_amg import BlockTwoLevel, BlockVCycle
 
 SOLVE_METHODS = ("block", "scipy")  # block: all right-hand sides in one CG on compiled kernels; scipy: one by one
@@ -140,12 +140,7 @@ def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None 
     idx = np.flatnonzero(keep)
     t0, c0 = time.perf_counter(), time.process_time()
     A_r = A[idx][:, idx].tocsr()
-    if P is not None:
-        M = two_level_preconditioner(A_r, P[idx].tocsr())
-        name = "two-level (P2 Gauss-Seidel + SA on P1)"
-    else:
-        M = sa_solver(A_r).aspreconditioner(cycle="V")
-        name = "pyamg smoothed aggregation"
+    M, name = neumann_preconditioner(A_r, None if P is None else P[idx].tocsr())
     setup, setup_cpu = time.perf_counter() - t0, time.process_time() - c0
     rhs = np.atleast_2d(rhs)
     X = np.zeros((rhs.shape[0], n))

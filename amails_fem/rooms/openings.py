@@ -30,7 +30,7 @@ from amails_fem.errors import SpecError
 from amails_fem.fem.assembly import stiffness_affine
 from amails_fem.fem.forms import unit_load
 from amails_fem.fem.probe import PointLocator, gradient_matrices, value_matrix
-from amails_fem.linalg.amg import p1_to_p2_prolongation, sa_solver, two_level_preconditioner
+from amails_fem.linalg.amg import neumann_preconditioner, p1_to_p2_prolongation
 from amails_fem.linalg.krylov import SolveStats, checked_cg, one_blas_thread
 from amails_fem.log import Progress
 from amails_fem.meshing.openings import OpenRoomMesh, mesh_open_room
@@ -153,12 +153,7 @@ def _solve(A, rhs, fixed, fixed_values, P, tol):
     A_ff = A[free][:, free].tocsr()
     A_fd = A[free][:, fixed].tocsr()
     t0 = time.perf_counter()
-    if P is not None:
-        M = two_level_preconditioner(A_ff, P[free].tocsr())
-        name = "two-level (P2 Gauss-Seidel + SA on P1)"
-    else:
-        M = sa_solver(A_ff).aspreconditioner(cycle="V")
-        name = "pyamg smoothed aggregation"
+    M, name = neumann_preconditioner(A_ff, None if P is None else P[free].tocsr())
     setup = time.perf_counter() - t0
     X = np.zeros((rhs.shape[0], n))
     its, res = [], []
