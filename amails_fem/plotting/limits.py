@@ -3,7 +3,7 @@
 eps against mass (eV, log) with the Compton frequency f = m c^2 / h (Hz) on a secondary top axis. Published limits
 (amails_fem.analysis.published_limits, docs/limits.md) are shaded regions up to eps = 1 with their citations in a
 small legend; converted haloscope limits (amails_fem.cavities.limits) are hatched; theory expectations
-(amails_fem.analysis.theory_lines) are dashed and labelled as expectations, not exclusions. Returns a Figure built
+(amails_fem.analysis.theory_lines) are broken (dashed, dash-dotted) lines labelled as expectations, not exclusions. Returns a Figure built
 without pyplot (plotting/figures.py).
 """
 
@@ -65,8 +65,8 @@ def limit_figure(freq_hz, eps_limit, *, label: str = "this run", overlays="defau
                         lw=0.0, zorder=2, label=f"{name} (converted axion limit)")
         ax.plot(m, e, color=CATEGORY_COLORS["haloscope"][0], lw=1.0, zorder=3)
         shown.append(e[(m >= lo) & (m <= hi)])
-    for line in lines:
-        ax.plot(line.mass_ev, line.eps, ls="--", color="0.15", lw=1.3, zorder=4,
+    for k, line in enumerate(lines):  # dashed, dash-dotted, dotted: every theory line a broken line, none filled
+        ax.plot(line.mass_ev, line.eps, ls=("--", "-.", ":")[k % 3], color="0.15", lw=1.3, zorder=4,
                 label=f"theory expectation, not an exclusion: {line.label} ({line.citation})")
         shown.append(line.eps)
     if run is not None:
@@ -85,7 +85,7 @@ def limit_figure(freq_hz, eps_limit, *, label: str = "this run", overlays="defau
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=1, fontsize=6, frameon=False,
-                   title="shaded: excluded (95 % CL as published); dashed: theory expectation", title_fontsize=6.5)
+                   title="shaded: excluded (95 % CL as published); broken lines: theory expectations", title_fontsize=6.5)
     return fig
 
 
