@@ -3,7 +3,6 @@ only; the format in network/runs.py and readers.py, the physics in analysis/; do
 
 from __future__ import annotations
 
-import argparse
 import datetime
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from amails_fem.analysis.products import (
     limits_dataset,
 )
 from amails_fem.analysis.simulation import DEFAULT_QUALITY, simulate
-from amails_fem.cli.options import count, in_range, positive
+from amails_fem.cli.options import HelpFormatter, count, in_range, positive
 from amails_fem.errors import SpecError
 from amails_fem.io.files import write_json
 from amails_fem.io.netcdf import write_dataset
@@ -31,10 +30,6 @@ from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.limits import limit_figure
 from amails_fem.plotting.network import plot_limit, plot_snr_histograms
 from amails_fem.validate import require_positive, require_range
-
-
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
 
 
 def _room_flags(p) -> None:
@@ -63,7 +58,7 @@ def _simulate_flags(p, required: bool) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate a network run into the recorded-data format (NetCDF4 or Zarr)",
-                       formatter_class=_Formatter,
+                       formatter_class=HelpFormatter,
                        description="Gaussian network noise (intrinsic + common-mode room noise) with an optional "
                                    "dark-photon injection, written as a recorded run (docs/recorded_data.md).",
                        epilog="example:\n  amails-fem simulate geometries/amails_network.toml --duration-s 2000 "
@@ -75,7 +70,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("correlate", help="analyse a recorded run: SNR, global candidates, 95%% limit on eps",
-                       formatter_class=_Formatter,
+                       formatter_class=HelpFormatter,
                        description="Cross-correlate every sensor pair of a recorded run (NetCDF4/Zarr run file, "
                                    "FIF, or a folder of CSVs), combine coherent segments, rank candidates with the "
                                    "look-elsewhere correction and set a 95% C.L. limit on eps per frequency.",

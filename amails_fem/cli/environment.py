@@ -21,11 +21,11 @@ from amails_fem.io.files import write_json
 from amails_fem.io.netcdf import write_dataset
 from amails_fem.io.provenance import netcdf_attributes, provenance
 from amails_fem.log import Progress
+from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.network.leak import leak_report
 from amails_fem.network.sensors import default_network_path, load_network
 from amails_fem.plotting.environment import plot_leak_over_own, plot_shielding_needed
 from amails_fem.plotting.figures import save_figure
-from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.specs.walls import F_MAX_HZ, F_MIN_HZ, check_freqs_hz, load_walls
 from amails_fem.validate import require_option
 

@@ -22,6 +22,7 @@ from amails_fem.analysis import published_limits as pl
 from amails_fem.analysis.limit_reader import read_limit_file
 from amails_fem.analysis.theory_lines import THEORIES, higgs_kitajima_eps, theory_line
 from amails_fem.cavities.limits import axion_to_dark_photon_chi, polarization_cos2
+from amails_fem.cli.options import HelpFormatter
 from amails_fem.errors import SpecError
 from amails_fem.io.files import write_json
 from amails_fem.io.provenance import provenance
@@ -29,10 +30,6 @@ from amails_fem.log import Progress
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.limits import DEFAULT_MASS_RANGE_EV, limit_figure
 from amails_fem.validate import require_positive
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults shown in --help, the description kept as written."""
 
 
 class _ListOverlays(argparse.Action):
@@ -50,7 +47,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "limits", help="plot a kinetic-mixing limit file beside published limits and a theory line",
         description=__doc__, epilog="example: amails-fem limits limits.nc --overlays amails,snipe --out limits_out",
-        formatter_class=_HelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("limits_file", nargs="?", default=None,
                    help="limit NetCDF: eps_limit(frequency [Hz]), units '1' (omit to draw the overlays only)")
     p.add_argument("--overlays", default="default",

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 
 from amails_fem.errors import SpecError
 
 
 class CliParser(argparse.ArgumentParser):
-    """argparse with one-line errors: a usage mistake becomes SpecError, printed by main as one line, exit 2."""
+    """argparse with one-line errors: a usage mistake becomes SpecError, printed by main as one line, exit 2.
+    A value that starts with a minus and a digit ("-0.9,0,0", "-1e-3") is a value, not a flag: argparse's own test
+    knows only plain negative numbers, so vectors like --points-m -0.9,0,0 would be refused."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message):
         raise SpecError(f"{self.prog.split()[-1]}: {message}")

@@ -11,10 +11,9 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
-import re
 from pathlib import Path
 
+from amails_fem.cli.options import HelpFormatter, positive
 from amails_fem.errors import SpecError
 from amails_fem.fields.probe import check_inside, line_points, probe_room
 from amails_fem.io.files import read_toml
@@ -33,7 +32,7 @@ from amails_fem.validate import as_points, require_positive
 def register(subparsers) -> None:
     p = subparsers.add_parser("probe", help="the room's dark-photon field at points on a line or from a CSV file",
                               description=__doc__, epilog="Writes probe.nc (xarray/NetCDF, CF attributes) and "
-                              "probe.png.", formatter_class=_Formatter)
+                              "probe.png.", formatter_class=HelpFormatter)
     p.add_argument("spec", help="room TOML (e.g. geometries/amails_room.toml); a [walls] table adds the real walls")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--line-m", nargs=2, metavar=("X0,Y0,Z0", "X1,Y1,Z1"),
@@ -44,19 +43,14 @@ def register(subparsers) -> None:
     p.add_argument("--freq-hz", default="10", help="dark-photon frequencies 'f1,f2,...' (Hz) for the values in tesla "
                                                    "(and the real-wall solve)")
     p.add_argument("--order", type=int, choices=(1, 2), default=None, help="Lagrange order (default: the spec's)")
-    p.add_argument("--mesh-size-m", type=float, default=None, help="bulk element size (m) (default: the spec's)")
-    p.add_argument("--wall-size-m", type=float, default=None, help="element size at the walls (m) (default: half)")
+    p.add_argument("--mesh-size-m", type=positive("m"), default=None, help="bulk element size (m) (default: the spec's)")
+    p.add_argument("--wall-size-m", type=positive("m"), default=None, help="element size at the walls (m) (default: half)")
     p.add_argument("--perfect-only", action="store_true", help="skip the [walls] solve even if the spec has one")
     p.add_argument("--out", default="probe_out", help="output folder")
     p.add_argument("--no-cache", action="store_true", help="re-mesh even if a cached mesh exists")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
-    # "-0.99,0,0" is a coordinate triple, not a flag (argparse's own test only knows plain negative numbers)
-    p._negative_number_matcher = re.compile(r"^-\.?\d")
 
-
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
 
 
 def _triple(text: str, field: str):

@@ -22,13 +22,13 @@ from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
 from amails_fem.plotting.figures import save_figure
 from amails_fem.plotting.walls import draw_shielding_seams, walls_figures
+from amails_fem.rooms.seams import MEASURED_ROOMS, nested_sphere_shielding, seamed_stack
 from amails_fem.rooms.shielding import (
     concentric_shells_log_shielding,
     concentric_shells_shielding,
     nested_box_shells,
     thin_layer_shielding,
 )
-from amails_fem.rooms.seams import MEASURED_ROOMS, nested_sphere_shielding, seamed_stack
 from amails_fem.rooms.solve import solve_room
 from amails_fem.rooms.sources import unit_polarization
 from amails_fem.specs.rooms import BoxRoom

@@ -129,3 +129,14 @@ def test_quasi_static_warning_before_any_solve(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--freq-hz must be below 2.39e+07 Hz" in err and "2 pi f L / c <= 1" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["walls", "spec.toml", "--points-m", "-0.9,0,0"], "points_m", "-0.9,0,0"),
+    (["simulate", "--duration-s", "1", "--fs-hz", "100", "--inject-polarization", "-1,0,0", "--out", "r.nc"],
+     "inject_polarization", "-1,0,0"),
+    (["probe", "spec.toml", "--line-m", "-0.99,0,0", "0.99,0,0"], "line_m", ["-0.99,0,0", "0.99,0,0"]),
+])
+def test_negative_vectors_are_values_not_flags(argv, dest, value):
+    """A vector starting with a minus ("-0.9,0,0") is a flag's value in every command (one rule in CliParser)."""
+    assert getattr(build_parser().parse_args(argv), dest) == value
