@@ -27,6 +27,7 @@ from amails_fem.rooms.shielding import (
     concentric_shells_log_shielding,
     concentric_shells_shielding,
     nested_box_shells,
+    nested_sphere_shells,
     thin_layer_shielding,
 )
 from amails_fem.rooms.solve import solve_room
@@ -154,14 +155,12 @@ def run(args) -> int:
 
     with progress.step("shielding factor"):
         metal = [ly for ly in stack.layers if not ly.is_gap]
-        r_eq = (3 * spec.volume_m3 / (4 * np.pi)) ** (1 / 3)
-        depths = np.cumsum([0.0] + [ly.thickness_m for ly in stack.layers])[:-1]  # inner face of each layer
-        radii = [r_eq + d + ly.thickness_m / 2 for d, ly in zip(depths, stack.layers) if not ly.is_gap]
-        log_s = concentric_shells_log_shielding(radii, [W.WallStack((ly,)) for ly in metal], freqs)
+        radii, shells = nested_sphere_shells(spec.volume_m3, stack)
+        log_s = concentric_shells_log_shielding(radii, shells, freqs)
         log10_s_sphere = log_s.real / np.log(10.0)  # finite at any frequency (|S| itself overflows ~1e308)
         with np.errstate(over="ignore"):
             s_sphere = np.exp(log_s.real)
-        s0_sphere = float(np.abs(concentric_shells_shielding(radii, [W.WallStack((ly,)) for ly in metal], [1e-3]))[0])
+        s0_sphere = float(np.abs(concentric_shells_shielding(radii, shells, [1e-3]))[0])
         s_box = None
         if isinstance(spec, BoxRoom) and any(ly.mu_r > 1 for ly in metal):
             res = thin_layer_shielding(nested_box_shells((spec.lx_m, spec.ly_m, spec.lz_m), stack), size_m=args.shell_mesh_size_m, directions=("z",), quiet=args.quiet)

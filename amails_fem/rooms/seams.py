@@ -22,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from amails_fem.rooms.shielding import concentric_shells_shielding
+from amails_fem.rooms.shielding import concentric_shells_shielding, nested_sphere_shells
 from amails_fem.specs.walls import Layer, WallStack
 from amails_fem.validate import require_positive, require_range
 
@@ -72,7 +72,4 @@ def seamed_stack(stack: WallStack, gap_m: float, path_m: float, overlap_m: float
 def nested_sphere_shielding(volume_m3: float, stack: WallStack, freqs_hz):
     """|S(f)| of the stack as concentric spherical shells, the innermost of the room's volume-equivalent radius
     (the closed-shell model of `amails-fem walls`, rooms/shielding.py)."""
-    r_eq = (3 * require_positive(volume_m3, "volume_m3") / (4 * np.pi)) ** (1 / 3)
-    depths = np.cumsum([0.0] + [ly.thickness_m for ly in stack.layers])[:-1]
-    metal = [(r_eq + d + ly.thickness_m / 2, ly) for d, ly in zip(depths, stack.layers) if not ly.is_gap]
-    return np.abs(concentric_shells_shielding([r for r, _ in metal], [WallStack((ly,)) for _, ly in metal], freqs_hz))
+    return np.abs(concentric_shells_shielding(*nested_sphere_shells(volume_m3, stack), freqs_hz))

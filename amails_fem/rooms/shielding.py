@@ -134,6 +134,15 @@ class ShieldingResult:
 
 
 
+def nested_sphere_shells(volume_m3: float, stack: WallStack) -> tuple[list, list]:
+    """The stack as concentric spherical shells round a sphere of the room's volume: (mid-layer radii in m, one
+    single-layer WallStack each); gaps only space the shells (the closed-shell model of `amails-fem walls`)."""
+    r_eq = (3 * require_positive(volume_m3, "volume_m3") / (4 * np.pi)) ** (1 / 3)
+    depths = np.cumsum([0.0] + [ly.thickness_m for ly in stack.layers])[:-1]  # inner face of each layer
+    metal = [(r_eq + d + ly.thickness_m / 2, ly) for d, ly in zip(depths, stack.layers) if not ly.is_gap]
+    return [r for r, _ in metal], [WallStack((ly,)) for _, ly in metal]
+
+
 def nested_box_shells(inner_size_m, stack) -> list:
     """The permeable layers of ``stack`` as nested box shells around a box room of inner size (lx, ly, lz) m: layer k
     at the cumulative depth of the stack (gaps included) plus half its thickness. Layers with mu_r = 1 are left out:
