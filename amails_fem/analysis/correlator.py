@@ -59,7 +59,7 @@ from amails_fem.log import Progress
 from amails_fem.memory import require_memory
 from amails_fem.network import noise as nz
 from amails_fem.network import sidereal
-from amails_fem.network.response import lab_templates
+from amails_fem.network.response import lab_templates, lab_templates_fn
 from amails_fem.network.runs import Run, check_run
 from amails_fem.units import F_SIDEREAL_HZ, RHO_DM_GEV_CM3, hz_to_ev
 from amails_fem.validate import require_option
@@ -251,10 +251,34 @@ def _segment_spectra(run: Run, band: Band, good: np.ndarray) -> None:
 
 
 def _templates(lab, site_of, sites, band: Band, s: int) -> np.ndarray:
-    """b_s,m (n_m, n_freq, n, 3): the block templates of segment s from lab templates (n_freq, n, 3)."""
-    a = sidereal.line_templates(lab, site_of, sites, band.t_start_unix_s[s])  # (l, f, i, K)
-    b = np.einsum("lfiK,ilm->mfiK", a, band.kernel[s])
-    return b * np.sqrt(band.n_good[s] / band.seg_len)[None, None, :, None]
+    """b_s,m (n_m, n_freq, n, 3): the block templates of segment s from lab templates (n_freq, n, 3),
+    b_m[f, i] = sqrt(N_i / N) sum_l T[f, i] Lambda_l(site_i) K_i(l, m): the line weights and the mask kernel
+    folded into one (3, 3) matrix per sensor and offset (sidereal.line_templates)."""
+    lam = sidereal.sensor_line_weights(site_of, sites, band.t_start_unix_s[s])  # (i, l, k, K)
+    k = band.kernel[s] * np.sqrt(band.n_good[s] / band.seg_len)[:, None, None]  # (i, l, m)
+    fold = np.einsum("ilkK,ilm->imkK", lam, k)  # (i, m, 3, 3)
+    per_sensor = np.ascontiguousarray(np.swapaxes(np.asarray(lab), 0, 1))  # (i, f, k)
+    return np.matmul(per_sensor[:, None], fold).transpose(1, 2, 0, 3)
+
+
+def _anchor_runs(idx: np.ndarray) -> list:
+    """[(anchor k, slice)] of the contiguous runs of equal anchor index in idx (frequencies are sorted, so each
+    anchor owns one run per chunk)."""
+    cut = np.flatnonzero(np.diff(idx)) + 1
+    edges = np.concatenate([[0], cut, [idx.size]])
+    return [(int(idx[a]), slice(int(a), int(b))) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _block_sums(v, z, d, b, se):
+    """The per-frequency sums of one block weight V (n, n) shared by nb frequencies, as matrix products:
+    Re z^H V z, sum_ij |V_ij|^2 d_i d_j, Re tr(V b b^H) / 3 and Re tr(V Sigma_e); z, d (nb, n), b (nb, n, 3),
+    se (nb, n, n)."""
+    y = np.real(np.sum(np.conj(z) * (z @ v.T), axis=1))
+    sig2 = np.sum((d @ (np.abs(v) ** 2).T) * d, axis=1)
+    cols = np.swapaxes(b, 1, 2).reshape(-1, b.shape[1])  # the templates' 3 columns as rows
+    trvs = np.real(np.sum(np.conj(cols) * (cols @ v.T), axis=1)).reshape(-1, 3).sum(axis=1) / 3.0
+    mu = np.real(se.reshape(se.shape[0], -1) @ v.T.reshape(-1))
+    return y, sig2, trvs, mu
 
 
 def _block_weights(kind: str, b, sigma_e) -> np.ndarray:
@@ -405,7 +429,7 @@ class CorrelatorResult:
 
 def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: float | None = None,
               statistic: str = "plain", n_anchors: int = 8, n_mc: int = 4000, seed=1, psd: str = "model",
-              chunk: int = 20_000, polarization_model: str = "isotropic", quality: float = DEFAULT_QUALITY,
+              chunk: int = 4_000, polarization_model: str = "isotropic", quality: float = DEFAULT_QUALITY,
               false_alarm: float = FALSE_ALARM, pol_seed=None, progress: Progress | None = None) -> CorrelatorResult:
     """Analyse a run (module docstring): statistic, SNR, p-values, global threshold, eps estimate and 95% limit
     per DM frequency in [fmin_hz, fmax_hz].
@@ -451,26 +475,26 @@ def correlate(network, responses, run: Run, *, fmin_hz: float = 1.0, fmax_hz: fl
             f = band.freqs_hz
             idx = np.abs(np.log(f)[:, None] - np.log(band.anchors_hz)[None]).argmin(axis=1)
             y, sig2, trvs, mu = (np.zeros(f.size) for _ in range(4))
+            templates_at = lab_templates_fn(network, responses)
             starts = range(0, f.size, chunk)
             for a in progress.loop(starts, len(starts), "frequency chunks"):
                 sl = slice(a, min(a + chunk, f.size))
-                lab = lab_templates(network, responses, f[sl])
+                lab = templates_at(f[sl])
                 sig_f = nz.noise_covariance(network, f[sl])
                 if psd == "data":
                     dd = band.d_psd[:, band.bins[sl] - lo].T
                 else:
                     dd = np.real(np.einsum("bii->bi", sig_f))
+                runs = _anchor_runs(idx[sl])
                 for s in range(band.n_seg):
                     b_all = _templates(lab, site_of, network.sites, band, s)
                     se = sig_f * band.overlap[s][None]
                     for mi, m in enumerate(band.offsets):
-                        vb = band.v[s, mi][idx[sl]]
                         zb = band.spectra[s][:, band.bins[sl] + m - lo].T
-                        y[sl] += np.real(np.einsum("bi,bij,bj->b", np.conj(zb), vb, zb))
-                        sig2[sl] += np.einsum("bij,bi,bj->b", np.abs(vb) ** 2, dd, dd)
-                        bb = b_all[mi]
-                        trvs[sl] += np.real(np.einsum("bij,bjk,bik->b", vb, bb, np.conj(bb))) / 3.0
-                        mu[sl] += np.real(np.einsum("bij,bji->b", vb, se))
+                        for k, r in runs:
+                            part = _block_sums(band.v[s, mi, k], zb[r], dd[r], b_all[mi][r], se[r])
+                            for acc, val in zip((y, sig2, trvs, mu), part):
+                                acc[sl][r] += val
             sig_y = np.sqrt(sig2)
             var = sig2 * band.var_ratio[idx]  # tr(V Sigma V Sigma) / sigma_Y^2 of the anchor (common mode)
             out["f"].append(f)

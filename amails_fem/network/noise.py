@@ -29,12 +29,14 @@ def noise_covariance(network, freqs_hz) -> np.ndarray:
     if np.any(f <= 0):
         raise SpecError("freqs_hz must be > 0 Hz")
     n = network.n_sensors
-    cov = np.zeros((f.size, n, n))
-    for i, s in enumerate(network.sensors):
-        cov[:, i, i] = s.asd_t_rthz(f) ** 2
+    common = np.zeros((n, n))  # the rooms' common-mode blocks do not depend on frequency
     for name, room in network.rooms.items():
         idx = [i for i, s in enumerate(network.sensors) if s.room == name]
-        cov[np.ix_(range(f.size), idx, idx)] += room.common_mode_psd(len(idx))
+        common[np.ix_(idx, idx)] += room.common_mode_psd(len(idx))
+    cov = np.repeat(common[None], f.size, axis=0)
+    diag = cov.reshape(f.size, n * n)[:, :: n + 1]  # a view on every cov[:, i, i]
+    for i, s in enumerate(network.sensors):
+        diag[:, i] += s.asd_t_rthz(f) ** 2
     return cov
 
 

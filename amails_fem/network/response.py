@@ -134,3 +134,19 @@ def lab_templates(network, responses: dict, freqs_hz, rho_gev_cm3: float = RHO_D
     if np.any(f <= 0) or not np.all(np.isfinite(f)):
         raise SpecError("freqs_hz must be finite and > 0 Hz")
     return sensor_rows(network, responses, f, part) * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
+
+
+def lab_templates_fn(network, responses: dict, rho_gev_cm3: float = RHO_DM_GEV_CM3, part: str = "total"):
+    """lab_templates as a function of frequency for repeated calls: where every room's response is static (a
+    perfect conductor), the sensors' rows are evaluated once and only J_eff(f) changes between calls."""
+    if part == "leak" or not all(isinstance(responses.get(r), StaticTensor) for r in network.rooms):
+        return lambda freqs_hz: lab_templates(network, responses, freqs_hz, rho_gev_cm3, part)
+    rows = sensor_rows(network, responses, [1.0], part)[0]
+
+    def templates(freqs_hz):
+        f = np.atleast_1d(np.asarray(freqs_hz, float))
+        if np.any(f <= 0) or not np.all(np.isfinite(f)):
+            raise SpecError("freqs_hz must be finite and > 0 Hz")
+        return rows[None] * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
+
+    return templates

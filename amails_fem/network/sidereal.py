@@ -47,17 +47,19 @@ def line_weights(site, t_ref_unix_s: float) -> np.ndarray:
     return np.stack([m[1 - l] * np.exp(-1j * l * th) for l in LINE_OFFSETS])
 
 
+def sensor_line_weights(site_of_sensor, sites: dict, t_ref_unix_s: float) -> np.ndarray:
+    """Lambda_l of every sensor's site, complex (n_sensor, 3 lines, 3 lab, 3 celestial) (line_weights)."""
+    lam = {name: line_weights(sites[name], t_ref_unix_s) for name in set(site_of_sensor)}
+    return np.stack([lam[name] for name in site_of_sensor])
+
+
 def line_templates(lab_t, site_of_sensor, sites: dict, t_ref_unix_s: float) -> np.ndarray:
     """Per-line celestial templates A[l, f, i, K] = sum_k T[f, i, k] Lambda_l(site_i)[k, K] (tesla per unit eps).
 
     lab_t: complex (n_freq, n_sensor, 3) lab-frame templates; site_of_sensor: site name per sensor."""
-    lab_t = np.asarray(lab_t)
-    out = np.empty((3,) + lab_t.shape, complex)
-    for name in set(site_of_sensor):
-        idx = [i for i, s in enumerate(site_of_sensor) if s == name]
-        lam = line_weights(sites[name], t_ref_unix_s)
-        out[:, :, idx, :] = np.einsum("fik,lkK->lfiK", lab_t[:, idx, :], lam)
-    return out
+    lam = sensor_line_weights(site_of_sensor, sites, t_ref_unix_s)  # (i, l, k, K)
+    per_sensor = np.ascontiguousarray(np.swapaxes(np.asarray(lab_t), 0, 1))  # (i, f, k)
+    return np.matmul(per_sensor[:, None], lam).transpose(1, 2, 0, 3)  # one (f, 3) x (3, 3) product per (i, l)
 
 
 def short_run_templates(lab_t, site_of_sensor, sites: dict, t_mid_unix_s: float) -> np.ndarray:

@@ -87,3 +87,35 @@ def test_threshold_injection_recovery_and_coverage():
         k = np.argmin(np.abs(r.freqs_hz - f_inj))
         below += r.eps95[k] < 1.5 * eps_typ
     assert below / n_inj <= 0.1  # binomial margin around 5% for 40 trials
+
+
+def test_block_sums_equal_the_per_frequency_quadratic_forms():
+    """The correlator's matrix-product sums (one V for many frequencies) equal the literal per-frequency forms
+    Re z^H V z, sum |V_ij|^2 d_i d_j, Re tr(V b b^H) / 3 and Re tr(V Sigma) on random complex data."""
+    rng = np.random.default_rng(3)
+    nb, n = 7, 5
+    v = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    z = rng.standard_normal((nb, n)) + 1j * rng.standard_normal((nb, n))
+    d = rng.uniform(1, 2, (nb, n))
+    b = rng.standard_normal((nb, n, 3)) + 1j * rng.standard_normal((nb, n, 3))
+    se = rng.standard_normal((nb, n, n))
+    y, sig2, trvs, mu = co._block_sums(v, z, d, b, se)
+    for k in range(nb):
+        assert y[k] == pytest.approx(np.real(np.conj(z[k]) @ v @ z[k]), rel=1e-12)
+        assert sig2[k] == pytest.approx(d[k] @ np.abs(v) ** 2 @ d[k], rel=1e-12)
+        assert trvs[k] == pytest.approx(np.real(np.trace(v @ b[k] @ b[k].conj().T)) / 3, rel=1e-12)
+        assert mu[k] == pytest.approx(np.real(np.trace(v @ se[k])), rel=1e-12)
+    assert [(k, (r.start, r.stop)) for k, r in co._anchor_runs(np.array([0, 0, 1, 1, 1, 3]))] == [
+        (0, (0, 2)), (1, (2, 5)), (3, (5, 6))]
+
+
+def test_noise_covariance_is_diagonal_asd_plus_room_blocks():
+    net = amails()
+    f = np.array([3.0, 40.0])
+    cov = nz.noise_covariance(net, f)
+    for i, si in enumerate(net.sensors):
+        for j, sj in enumerate(net.sensors):
+            room = net.rooms[si.room]
+            cm = room.common_mode_t_rthz**2 * (1.0 if i == j else room.common_mode_correlation)
+            expect = (si.asd_t_rthz(f) ** 2 if i == j else 0.0) + (cm if si.room == sj.room else 0.0)
+            assert np.allclose(cov[:, i, j], expect, rtol=1e-14, atol=0)

@@ -1,5 +1,7 @@
 """Response rows, sidereal modulation and the templates file (docs/physics.md sec. 4)."""
 
+from dataclasses import replace
+
 import h5py
 import numpy as np
 import pytest
@@ -153,3 +155,15 @@ def test_injection_generator():
     amp = np.abs(1e-3 * lt @ sidereal.lab_axes(net.sites["Suzhou"], sidereal.local_sidereal_angle_rad(
         net.sites["Suzhou"], 1.7e9)) @ p)
     assert np.max(np.abs(sig[0])) == pytest.approx(amp[0], rel=1e-3)
+
+
+def test_line_templates_equal_the_explicit_sum_per_site():
+    """A[l, f, i, K] = sum_k T[f, i, k] Lambda_l(site_i)[k, K] for sensors at two different sites."""
+    rng = np.random.default_rng(5)
+    t_lab = rng.standard_normal((4, 3, 3)) + 1j * rng.standard_normal((4, 3, 3))
+    other = replace(SITE, longitude_deg=SITE.longitude_deg + 40.0)
+    sites = {"a": SITE, "b": other}
+    a = sidereal.line_templates(t_lab, ["a", "b", "a"], sites, 1.2e9)
+    for i, name in enumerate(["a", "b", "a"]):
+        lam = sidereal.line_weights(sites[name], 1.2e9)
+        assert np.allclose(a[:, :, i], np.einsum("fk,lkK->lfK", t_lab[:, i], lam), rtol=1e-13, atol=0)
