@@ -3,7 +3,7 @@ Zarr store, then analysed on a Dask LocalCluster with 1 and 2 workers (analysis/
 (samples/s per worker) and the peak memory of the whole process tree; a day (1.3e9 samples) is estimated from it.
 Prints a table and writes benchmarks/results/long_run.json.
 
-    python benchmarks/long_run.py [--duration-s 86400] [--chunk-s 2000] [--fmax-hz 500] [--workers 1 2]
+    python benchmarks/long_run.py [--duration-s 86400] [--chunk-s 1000] [--fmax-hz 500] [--workers 1 2]
 """
 
 import argparse
@@ -52,7 +52,7 @@ class TreePeakRss:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration-s", type=float, default=DAY_S)
-    ap.add_argument("--chunk-s", type=float, default=2000.0)
+    ap.add_argument("--chunk-s", type=float, default=1000.0)
     ap.add_argument("--fs-hz", type=float, default=1000.0)
     ap.add_argument("--fmax-hz", type=float, default=500.0)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])

@@ -33,6 +33,10 @@ from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
 
 
+RIM_GROWTH = 3.0  # the size grows from the rim size at the opening edges to the bulk size over RIM_GROWTH * size
+GAP_SIZE_PER_WIDTH = 2.0  # element size in a closed gap away from the openings, in gap widths (gap_size_m)
+
+
 @dataclass
 class OpenRoomMesh(RoomMesh):
     """A room mesh with openings: regions, apertures and the boundary split into conductor and truncation."""
@@ -61,16 +65,16 @@ def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float
 def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, margin: float) -> float:
     """Tetrahedra of a room with openings, before meshing: the room (meshing.rooms.estimate_tetrahedra), the outer region
     (the gap at its wall size, the lab at the bulk size) and the rim refinement, ~6 pi P / (g^2 r) per rim of
-    length P at size r growing at slope g = (size - r) / (3 size) (integrated over the refined tube round it)."""
+    length P at size r growing at slope g = (size - r) / (RIM_GROWTH size) (integrated over the refined tube round it)."""
     if isinstance(spec, BoxRoom):
         inner, outer = float(np.prod(2 * spec.half_m)), float(np.prod(2 * (spec.half_m + margin)))
     else:
         inner = math.pi * spec.radius_m**2 * spec.height_m
         outer = math.pi * (spec.radius_m + margin) ** 2 * (spec.height_m + 2 * margin)
-    h_out = min(wall, margin) if lead == "gap" else size
+    h_out = 0.5 * (min(wall, margin) + gap_size_m(size, wall, margin)) if lead == "gap" else size
     n = estimate_tetrahedra(spec, size, wall)
     n += 6.0 * (outer - inner) / h_out**3
-    g = max((size - rim) / (3.0 * size), 1e-3)
+    g = max((size - rim) / (RIM_GROWTH * size), 1e-3)
     for op in spec.openings:
         if isinstance(op, Door):
             rims = 0.0 if op.seam_m == 0 else 2 * (op.width_m + op.height_m) * (2 if op.seam_m else 1)
@@ -79,6 +83,14 @@ def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, mar
             n += 24.0 * 2 * math.pi * op.radius_m * op.length_m / rim**2  # the tube wall at rim size
         n += 6 * math.pi * rims / (g**2 * rim)
     return n
+
+
+def gap_size_m(size: float, wall: float, margin: float) -> float:
+    """Element size in a closed gap away from the opening rims: GAP_SIZE_PER_WIDTH gap widths, between the wall
+    and the bulk size. The potential is nearly uniform across a thin gap far from the openings (its field is
+    parallel to the sheets), so elements flatter than the gap cost accuracy nowhere; at the inner sheet the room's
+    wall size still holds, and at the rims the rim size (docs/openings.md, "Mesh")."""
+    return min(size, max(wall, GAP_SIZE_PER_WIDTH * margin))
 
 
 def outer_margin_m(spec) -> tuple[str, float]:
@@ -99,7 +111,8 @@ def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, 
     what = f"mesh.opening_size_m = {rim:g} m with mesh.size_m = {size:g} m (~{n_est:.1e} tetrahedra)"
     hint = "choose a larger mesh.opening_size_m (edge refinement) or mesh.size_m"
     require_memory(room_solve_bytes(n_est, 2), what, hint)
-    key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim}
+    key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim,
+                "gap_size_per_width": GAP_SIZE_PER_WIDTH, "rim_growth": RIM_GROWTH}
     names = spec.wall_names
     t0 = time.perf_counter()
     with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {lead} "
@@ -231,7 +244,11 @@ def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin:
               for t in tags]
     tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
     wall_eff = min(wall, margin) if lead == "gap" else wall
-    _size_fields(gmsh_, sheets, sorted(set(rims)), tubes, size, wall_eff, rim, spec)
+    gap = (sorted(outer_vols), gap_size_m(size, wall_eff, margin)) if lead == "gap" else None
+    room_sheets = [t for name, tags in groups.items() if name not in ("outer_layer", "lab_boundary")
+                   and not name.startswith("opening_") for t in tags]
+    _size_fields(gmsh_, room_sheets if gap else sheets, sorted(set(rims)), tubes, size, wall_eff, rim, spec,
+                 room=sorted(room_vols), gap=gap)
     gmsh_.option.setNumber("Mesh.Algorithm3D", 10)  # HXT
     gmsh_.option.setNumber("Mesh.Optimize", 1)
     gmsh_.model.mesh.generate(3)
@@ -262,9 +279,10 @@ def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol:
     raise RuntimeError(f"surface {tag} at {com.tolist()} is neither a wall, a tube nor an opening")
 
 
-def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
-    """Min of two thresholds: wall size at the conductor sheets, rim size at the opening edges and on the tube walls
-    (linear growth to the bulk size over 3 bulk sizes)."""
+def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec, room=None, gap=None) -> None:
+    """Min of the thresholds: wall size at the conductor sheets, rim size at the opening edges and on the tube
+    walls (linear growth to the bulk size over 3 bulk sizes). gap = (volumes, size): the wall threshold then acts
+    in the room volumes only (their boundary included) and the gap has its own size (gap_size_m)."""
     f = gmsh_.model.mesh.field
     d_wall = f.add("Distance")
     f.setNumbers(d_wall, "SurfacesList", sheets)
@@ -274,6 +292,11 @@ def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
                  ("DistMax", 3.0 * size if wall < size else 1e-9)):
         f.setNumber(t_wall, k, v)
     fields = [t_wall]
+    if gap is not None:
+        fields = [_restricted(f, t_wall, room)]
+        constant = f.add("MathEval")
+        f.setString(constant, "F", repr(float(gap[1])))
+        fields.append(_restricted(f, constant, gap[0]))
     sources = []
     if rims:
         d_rim = f.add("Distance")
@@ -289,7 +312,7 @@ def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
     for src in sources:
         t_rim = f.add("Threshold")
         for k, v in (("InField", src), ("SizeMin", rim), ("SizeMax", size), ("DistMin", 0.5 * rim),
-                     ("DistMax", 3.0 * size)):
+                     ("DistMax", RIM_GROWTH * size)):
             f.setNumber(t_rim, k, v)
         fields.append(t_rim)
     both = f.add("Min")
@@ -300,6 +323,15 @@ def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec) -> None:
 
 
 # -- the sheets ---------------------------------------------------------------------------------------------------------
+def _restricted(f, field: int, volumes) -> int:
+    """The field inside the volumes and on their boundary, MAX_LC elsewhere (gmsh's Restrict)."""
+    r = f.add("Restrict")
+    f.setNumber(r, "InField", field)
+    f.setNumbers(r, "VolumesList", list(volumes))
+    f.setNumber(r, "IncludeBoundary", 1)
+    return r
+
+
 def split_sheets(mesh, named: dict, in_room: np.ndarray, spec, lead: str):
     """Duplicate the sheet vertices (not those on an opening's rim) for the outer region's tetrahedra.
 
