@@ -151,7 +151,8 @@ def test_side_door_spec_file_and_default_rim(tmp_path):
 
 def test_side_door_into_the_lab_on_an_x_axis_cylinder():
     """The door's aperture facets sit where center_m puts them ((s, z) = (0.3, 0.1) m: 0.6 rad from +y towards +z,
-    0.1 m along x; measured 0.59999 rad, 0.10000 m), the axial current stays exact and the flux through the door into the lab is zero."""
+    0.1 m along x; measured 0.59999 rad, 0.10000 m), the axial current stays exact and the flux through the door
+    into the lab is zero."""
     spec = cylinder_room(R, H, "x", openings=[Door("side", (0.3, 0.1), 0.4, 0.6, leads_to="lab", lab_m=0.3)])
     resp = solve_room(spec, order=2, mesh_size_m=0.2)
     mesh, facets = resp.room_mesh.mesh, resp.room_mesh.apertures["opening_0"]
