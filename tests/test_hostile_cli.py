@@ -28,6 +28,17 @@ def net(old, new):
 
 
 ROOM2 = ROOM.replace("1.0", "2.0")  # the default sensor points lie inside
+CYL_DOOR = ("[room]\nshape = 'cylinder'\nradius_m = 0.5\nheight_m = 1.2\n[[openings]]\nkind = 'door'\nwall = 'side'\n"
+            "center_m = [0.0, 0.0]\nwidth_m = 0.4\nheight_m = 0.6\n[mesh]\nsize_m = 0.5\n")
+SIDE_TUBE = "[[openings]]\nkind = 'tube'\nwall = 'side'\ncenter_m = [0.25, 0.0]\nradius_m = 0.03\nlength_m = 0.0\n"
+SIDE_DOOR = "[[openings]]\nkind = 'door'\nwall = 'side'\ncenter_m = [1.5, 0.0]\nwidth_m = 0.4\nheight_m = 0.3\n"
+
+
+def cyl_door(old, new, extra=""):
+    assert old in CYL_DOOR
+    return ("s.toml", CYL_DOOR.replace(old, new, 1).replace("[mesh]", extra + "[mesh]"))
+
+
 R, W, C, N, T = ("room.toml", ROOM), ("walls.toml", ROOM2 + WALLS), ("cav.toml", CAVITY), ("net.toml", NETWORK), \
     ("tune.toml", TUNE)
 
@@ -85,6 +96,14 @@ CASES = [
     (["room", "{f}"], ("s.toml", "[room]\nshape='cylinder'\nradius_m=0.5\nheight_m=1\naxis='w'\n"), "axis"),
     (["room", "{f}"], ("s.toml", "[room]\nshape='sphere'\nradius_m=0\n"), "radius_m"),
     (["room", "{f}"], ("s.toml", "[room]\nshape='ellipsoid'\nax_m=1\nay_m=false\naz_m=1\n"), "ay_m"),
+    # -- room: a door in a cylinder's side -------------------------------------------------------------------------
+    (["room", "{f}"], cyl_door("center_m = [0.0, 0.0]", "center_m = [0.0, 0.3]"), "puts the door off the side"),
+    (["room", "{f}"], cyl_door("center_m = [0.0, 0.0]", "center_m = [1.7, 0.0]"), "puts the opening off the side"),
+    (["room", "{f}"], cyl_door("width_m = 0.4", "width_m = 0.9"), "width_m = 0.9 m must be at most pi R / 2"),
+    (["room", "{f}"], cyl_door("height_m = 0.6", "height_m = 1.19"), "height_m = 1.19 m must be below"),
+    (["room", "{f}"], cyl_door("[mesh]", "[mesh]", SIDE_TUBE), "twice its radius"),
+    (["room", "{f}"], cyl_door("height_m = 0.6", "height_m = 0.6\nseam_m = 0.2"), "door.seam_m must be below half"),
+    (["room", "{f}"], cyl_door("center_m = [0.0, 0.0]", "center_m = [-1.4, 0.0]", SIDE_DOOR), "s wraps at +-pi R"),
     (["room", "missing.toml"], None, "spec file not found: missing.toml"),
     (["room", "."], None, "spec file not found"),
     # -- output paths -----------------------------------------------------------------------------------------------

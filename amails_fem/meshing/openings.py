@@ -28,10 +28,10 @@ from amails_fem.memory import require_memory
 from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.read import facet_indices, fast_topology
 from amails_fem.meshing.rooms import RoomMesh, estimate_tetrahedra, resolve_sizes, room_solve_bytes
+from amails_fem.meshing.session import gmsh_session
 from amails_fem.specs.openings import Door, SideFrame, Tube, outer_region
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
-
 
 RIM_GROWTH = 3.0  # the size grows from the rim size at the opening edges to the bulk size over RIM_GROWTH * size
 GAP_SIZE_PER_WIDTH = 2.0  # element size in a closed gap away from the openings, in gap widths (gap_size_m)
@@ -113,6 +113,8 @@ def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, 
     require_memory(room_solve_bytes(n_est, 2), what, hint)
     key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim,
                 "gap_size_per_width": GAP_SIZE_PER_WIDTH, "rim_growth": RIM_GROWTH}
+    if any(_is_side_door(spec, op) for op in spec.openings):
+        key_data["side_door_recipe"] = 1  # the sector construction (_side_door_sectors)
     names = spec.wall_names
     t0 = time.perf_counter()
     with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {lead} "
@@ -154,8 +156,56 @@ def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
     return occ.addCurveLoop(lines)
 
 
+def _side_sector(occ, fr: SideFrame, centre_s: float, centre_z: float, half_s: float, half_z: float,
+                 depth_in: float, depth_out: float) -> int:
+    """An annular sector round a curved-side rectangle: radii R - depth_in .. R + depth_out, the angles of
+    centre_s -+ half_s (arc lengths), heights centre_z -+ half_z; its faces cut the side transversally along the
+    rectangle's outline (a rectangle in the half-plane at the first angle, revolved about the axis; gmsh OCC tag)."""
+    e_r, e_a = fr.direction(centre_s - half_s), np.eye(3)[fr.axis]
+    corners = [(fr.radius_m + w) * e_r + z * e_a for w, z in ((-depth_in, centre_z - half_z),
+                                                              (depth_out, centre_z - half_z),
+                                                              (depth_out, centre_z + half_z),
+                                                              (-depth_in, centre_z + half_z))]
+    pts = [occ.addPoint(*c) for c in corners]
+    loop = occ.addCurveLoop([occ.addLine(pts[i], pts[(i + 1) % 4]) for i in range(4)])
+    rect = occ.addPlaneSurface([loop])
+    made = occ.revolve([(2, rect)], 0.0, 0.0, 0.0, *e_a, 2 * half_s / fr.radius_m)
+    return next(t for d, t in made if d == 3)
+
+
+def _side_door_sectors(occ, spec, op, margin: float) -> list:
+    """The door's sector (over the doorway) and, for a leaf with a seam, the leaf's sector inside it (tags)."""
+    fr = spec.opening_frames[op.wall]
+    depth_in, depth_out = min(0.5 * margin, 0.5 * fr.radius_m), 0.5 * margin
+    eu, ev = op.half_extent_m
+    out = [_side_sector(occ, fr, *op.center_m, eu, ev, depth_in, depth_out)]
+    if op.seam_m:
+        out.append(_side_sector(occ, fr, *op.center_m, eu - op.seam_m, ev - op.seam_m, depth_in, depth_out))
+    return out
+
+
+def _side_door_apertures(gmsh_, omap_door: list, omap_leaf, room_vols: set) -> list:
+    """Aperture faces of a side door after the fragment: the faces between the door sector's room-side and outer
+    pieces (the curved doorway patch), less those between the leaf sector's pieces (the leaf, a conductor)."""
+    def crossing(pieces):
+        inside = {t for d, t in pieces if d == 3 and t in room_vols}
+        outside = {t for d, t in pieces if d == 3 and t not in room_vols}
+        faces = set()
+        for v in inside:
+            for _, f in gmsh_.model.getBoundary([(3, v)], combined=False, oriented=False):
+                up, _ = gmsh_.model.getAdjacencies(2, abs(f))
+                if len(up) == 2 and {int(x) in outside for x in up} == {True, False}:
+                    faces.add(abs(f))
+        return faces
+
+    faces = crossing(omap_door)
+    if omap_leaf is not None:
+        faces -= crossing(omap_leaf)
+    return sorted(faces)
+
+
 def _opening_entities(occ, spec, op) -> tuple[list, list]:
-    """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment."""
+    """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment (not side doors)."""
     fr = spec.opening_frames[op.wall]
     cu, cv = op.center_m
     if isinstance(fr, SideFrame):  # a radial cutter from just inside the curved wall to the tube's mouth
@@ -192,13 +242,62 @@ def _room_and_outer(occ, spec, margin: float) -> tuple[int, int]:
     return room, outer
 
 
+def opening_geometry(spec) -> dict:
+    """The joined CAD model of a room with openings, before meshing (gmsh OCC): {"area_m2": {group: area},
+    "rim_m": {opening_i: length of the edges refined at the rim size}, "centre_m": {opening_i: the aperture's
+    centre of mass}} (m^2, m). A side door's aperture is the curved patch, area R dtheta h (docs/openings.md)."""
+    if not isinstance(spec, (BoxRoom, CylinderRoom)) or not spec.openings:
+        raise SpecError("opening_geometry needs a box or cylinder room with openings")
+    lead, margin = outer_margin_m(spec)
+    with gmsh_session() as gmsh_:
+        _, _, groups, rims = _geometry(gmsh_, spec, lead, margin)
+        occ = gmsh_.model.occ
+        areas = {name: float(sum(occ.getMass(2, t) for t in tags)) for name, tags in groups.items()}
+        lengths = {name: float(sum(occ.getMass(1, c) for c in curves)) for name, curves in rims.items()}
+        centres = {name: (sum(occ.getMass(2, t) * np.array(occ.getCenterOfMass(2, t)) for t in tags)
+                          / areas[name]).tolist() for name, tags in groups.items() if name.startswith("opening_")}
+    return {"area_m2": areas, "rim_m": lengths, "centre_m": centres}
+
+
 def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin: float) -> None:
     """Inside a gmsh session: room, outer region, openings, physical groups, size fields, the mesh."""
+    room_vols, outer_vols, groups, rims = _geometry(gmsh_, spec, lead, margin)
+    gmsh_.model.addPhysicalGroup(3, sorted(room_vols), name="room")
+    gmsh_.model.addPhysicalGroup(3, sorted(outer_vols), name="outer")
+    for name, tags in groups.items():
+        gmsh_.model.addPhysicalGroup(2, tags, name=name)
+    sheets = [t for name, tags in groups.items() if not name.startswith("opening_") and name != "lab_boundary"
+              for t in tags]
+    tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
+    wall_eff = min(wall, margin) if lead == "gap" else wall
+    rim_curves = sorted({c for curves in rims.values() for c in curves})
+    gap = (sorted(outer_vols), gap_size_m(size, wall_eff, margin)) if lead == "gap" else None
+    room_sheets = [t for name, tags in groups.items() if name not in ("outer_layer", "lab_boundary")
+                   and not name.startswith("opening_") for t in tags]
+    _size_fields(gmsh_, room_sheets if gap else sheets, rim_curves, tubes, size, wall_eff, rim, spec,
+                 room=sorted(room_vols), gap=gap)
+    gmsh_.option.setNumber("Mesh.Algorithm3D", 10)  # HXT
+    gmsh_.option.setNumber("Mesh.Optimize", 1)
+    gmsh_.model.mesh.generate(3)
+    old, new = gmsh_.model.mesh.computeRenumbering("Hilbert")
+    gmsh_.model.mesh.renumberNodes(old, new)
+
+
+def _geometry(gmsh_, spec, lead: str, margin: float):
+    """Room, outer region and openings fragmented into one model: (room volumes, outer volumes, surface groups,
+    rims: opening_i -> the boundary curves of its aperture)."""
     occ = gmsh_.model.occ
     room, outer = _room_and_outer(occ, spec, margin)
     tools, owners = [(3, room)], [None]
     aperture_inputs = {}
+    side_doors = {}  # opening index -> tool indices of its door sector and leaf sector (or None)
     for i, op in enumerate(spec.openings):
+        if _is_side_door(spec, op):
+            sectors = _side_door_sectors(occ, spec, op, margin)
+            side_doors[i] = [len(tools) + k for k in range(len(sectors))] + [None] * (2 - len(sectors))
+            tools.extend((3, t) for t in sectors)
+            owners.extend([i] * len(sectors))
+            continue
         apert, other = _opening_entities(occ, spec, op)
         for ent in apert:
             aperture_inputs[len(tools)] = i
@@ -210,8 +309,9 @@ def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin:
     _, omap = occ.fragment([(3, outer)], tools)
     occ.synchronize()
     room_vols = {t for d, t in omap[1] if d == 3}
+    sector_tools = {j for js in side_doors.values() for j in js if j is not None}
     for j, (dim, _) in enumerate(tools):
-        if dim == 3 and j > 0:  # tube interiors belong to the room side
+        if dim == 3 and j > 0 and j not in sector_tools:  # tube interiors belong to the room side
             room_vols |= {t for d, t in omap[1 + j] if d == 3}
     all_vols = {t for _, t in gmsh_.model.getEntities(3)}
     outer_vols = all_vols - room_vols
@@ -219,6 +319,11 @@ def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin:
     for j, i in aperture_inputs.items():
         for d, t in omap[1 + j]:
             if d == 2:
+                aperture_of[t] = i
+    for i, (j_door, j_leaf) in side_doors.items():
+        if spec.openings[i].is_open:  # a leaf with contact leaves the side whole
+            for t in _side_door_apertures(gmsh_, omap[1 + j_door], None if j_leaf is None else omap[1 + j_leaf],
+                                          room_vols):
                 aperture_of[t] = i
     groups: dict[str, list[int]] = {}
     tol = 1e-6 * spec.extent_m
@@ -234,30 +339,19 @@ def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin:
         com = np.array(occ.getCenterOfMass(2, s))
         name = _classify_interface(spec, s, com, aperture_of, tol)
         groups.setdefault(name, []).append(s)
-    gmsh_.model.addPhysicalGroup(3, sorted(room_vols), name="room")
-    gmsh_.model.addPhysicalGroup(3, sorted(outer_vols), name="outer")
-    for name, tags in groups.items():
-        gmsh_.model.addPhysicalGroup(2, tags, name=name)
-    rims = [c for name, tags in groups.items() if name.startswith("opening_")
-            for _, c in gmsh_.model.getBoundary([(2, t) for t in tags], combined=False, oriented=False)]
-    sheets = [t for name, tags in groups.items() if not name.startswith("opening_") and name != "lab_boundary"
-              for t in tags]
-    tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
-    wall_eff = min(wall, margin) if lead == "gap" else wall
-    gap = (sorted(outer_vols), gap_size_m(size, wall_eff, margin)) if lead == "gap" else None
-    room_sheets = [t for name, tags in groups.items() if name not in ("outer_layer", "lab_boundary")
-                   and not name.startswith("opening_") for t in tags]
-    _size_fields(gmsh_, room_sheets if gap else sheets, sorted(set(rims)), tubes, size, wall_eff, rim, spec,
-                 room=sorted(room_vols), gap=gap)
-    gmsh_.option.setNumber("Mesh.Algorithm3D", 10)  # HXT
-    gmsh_.option.setNumber("Mesh.Optimize", 1)
-    gmsh_.model.mesh.generate(3)
-    old, new = gmsh_.model.mesh.computeRenumbering("Hilbert")
-    gmsh_.model.mesh.renumberNodes(old, new)
+    rims = {name: sorted({abs(c) for _, c in gmsh_.model.getBoundary([(2, t) for t in tags], combined=True,
+                                                                      oriented=False)})
+            for name, tags in groups.items() if name.startswith("opening_")}  # internal curves (OCC seams) cancel
+    return room_vols, outer_vols, groups, rims
+
+
+def _is_side_door(spec, op) -> bool:
+    return isinstance(op, Door) and isinstance(spec.opening_frames[op.wall], SideFrame)
 
 
 def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol: float) -> str:
-    """Name of a surface between the room side and the outer region: opening_i (aperture), a wall, or tube_i."""
+    """Name of a surface between the room side and the outer region: opening_i (aperture, including a side door's
+    curved patch, found from the fragment), a wall (a side door's leaf is the side), or tube_i."""
     if tag in aperture_of:
         return f"opening_{aperture_of[tag]}"
     frames = spec.opening_frames

@@ -15,8 +15,10 @@ In-plane coordinates (``center_m`` = (u, v) in metres, room frame, origin at the
     floor/ceiling z      x   y
 
 A door's width runs along u and its height along v (on a side wall: horizontal and vertical). Tubes stick out of
-the wall into the outer region (length 0: a plain circular hole in the thin wall). All checks raise one SpecError
-line before any meshing.
+the wall into the outer region (length 0: a plain circular hole in the thin wall). A cylinder's curved side
+(``SideFrame``) takes radial tubes and holes and doors: a door there is the curved patch between two angles and two
+heights, its width along the arc s and its height along the axis (limits: SIDE_DOOR_MAX_ANGLE, SIDE_DOOR_CLEARANCE).
+All checks raise one SpecError line before any meshing.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ WALL_FRAMES = {
 }
 LEADS_TO = ("gap", "lab")
 OPENING_WALLS = tuple(WALL_FRAMES) + ("cap_min", "cap_max", "side")  # box walls, a cylinder's caps and side
+SIDE_DOOR_MAX_ANGLE = 0.5 * math.pi  # a side door spans at most a quarter turn: width_m / R <= pi / 2
+SIDE_DOOR_CLEARANCE = 0.01  # a side door stays 1 % of the cylinder's height clear of each cap
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,8 @@ class WallFrame:
 @dataclass(frozen=True)
 class SideFrame:
     """A cylinder's side (axis a, radius R, half height): in-plane coordinates (s, z) = (arc length from the
-    (a + 1) axis towards the (a + 2) axis, position along the axis), metres; only tubes and holes (radial)."""
+    (a + 1) axis towards the (a + 2) axis, position along the axis), metres; radial tubes and holes, and doors
+    (the curved patch between two angles and two heights)."""
 
     axis: int
     radius_m: float
@@ -77,6 +82,11 @@ class SideFrame:
         p = np.atleast_2d(np.asarray(points_m, float))
         x1, x2 = p[:, (self.axis + 1) % 3], p[:, (self.axis + 2) % 3]
         return self.radius_m * np.arctan2(x2, x1), p[:, self.axis], np.hypot(x1, x2)
+
+    def arc_offset(self, s_m, centre_s_m):
+        """Signed arc length from centre_s_m to s_m, wrapped into [-pi R, pi R) (m)."""
+        circ = 2 * math.pi * self.radius_m
+        return (np.asarray(s_m, float) - centre_s_m + 0.5 * circ) % circ - 0.5 * circ
 
 
 def box_frames(half_m) -> dict:
@@ -252,15 +262,19 @@ def check_openings(openings, frames: dict, extent_m: float) -> tuple:
         eu, ev = op.half_extent_m
         cu, cv = op.center_m
         if isinstance(frame, SideFrame):
+            if abs(cu) > math.pi * frame.radius_m:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the side: the arc length s "
+                                f"must lie in [-pi R, pi R] = [-{math.pi * frame.radius_m:g}, "
+                                f"{math.pi * frame.radius_m:g}] m")
             if isinstance(op, Door):
-                raise SpecError(f"{field}: doors on a cylinder's side are not supported (tubes and holes are; doors "
-                                "go in the caps)")
-            if op.radius_m > 0.5 * frame.radius_m:
-                raise SpecError(f"{field}: radius_m must be at most half the cylinder's radius "
-                                f"({0.5 * frame.radius_m:g} m); got {op.radius_m:g}")
-            if abs(cv) + eu >= frame.half_height_m - tol or abs(cu) > math.pi * frame.radius_m:
-                raise SpecError(f"{field}: center_m {op.center_m} m puts the tube off the side: |z| + radius must "
-                                f"stay below {frame.half_height_m:g} m and |s| <= pi R = {math.pi * frame.radius_m:g} m")
+                _check_side_door(op, frame, field)
+            else:
+                if op.radius_m > 0.5 * frame.radius_m:
+                    raise SpecError(f"{field}: radius_m must be at most half the cylinder's radius "
+                                    f"({0.5 * frame.radius_m:g} m); got {op.radius_m:g}")
+                if abs(cv) + eu >= frame.half_height_m - tol:
+                    raise SpecError(f"{field}: center_m {op.center_m} m puts the tube off the side: |z| + radius "
+                                    f"must stay below {frame.half_height_m:g} m")
             inside = True
         elif frame.bound[0] == "rect":
             wall_half = np.array(frame.bound[1:])
@@ -292,14 +306,51 @@ def check_openings(openings, frames: dict, extent_m: float) -> tuple:
         for j in range(i + 1, len(openings)):
             a, b = openings[i], openings[j]
             if a.wall == b.wall and a.wall == "side" and isinstance(frames["side"], SideFrame):
-                circ = 2 * math.pi * frames["side"].radius_m
-                ds = abs(a.center_m[0] - b.center_m[0]) % circ
-                close = math.hypot(min(ds, circ - ds), a.center_m[1] - b.center_m[1]) <= a.radius_m + b.radius_m
-                if close:
-                    raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall side; openings must be apart")
+                why = _side_conflict(a, b, frames["side"])
+                if why:
+                    raise SpecError(f"openings[{i}] and openings[{j}] {why}")
             elif a.wall == b.wall and _overlap(a, b):
                 raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall {a.wall}; openings must be apart")
     return openings
+
+
+def _check_side_door(door, frame: SideFrame, field: str) -> None:
+    """A door on a cylinder's side: at most a quarter turn wide, clear of both caps by SIDE_DOOR_CLEARANCE x height."""
+    max_width = SIDE_DOOR_MAX_ANGLE * frame.radius_m
+    if door.width_m > max_width:
+        raise SpecError(f"{field}: width_m = {door.width_m:g} m must be at most pi R / 2 = {max_width:g} m (a quarter "
+                        "turn of the side)")
+    clear = SIDE_DOOR_CLEARANCE * 2 * frame.half_height_m
+    room = frame.half_height_m - clear
+    if door.height_m >= 2 * room:
+        raise SpecError(f"{field}: height_m = {door.height_m:g} m must be below {2 * room:g} m (the side's height less "
+                        f"{clear:g} m clearance to each cap)")
+    if abs(door.center_m[1]) + 0.5 * door.height_m >= room:
+        raise SpecError(f"{field}: center_m {door.center_m} m puts the door off the side: |z| must stay below "
+                        f"{room - 0.5 * door.height_m:g} m (|z| + height_m / 2 below the half height less "
+                        f"{clear:g} m clearance to the caps)")
+
+
+def _side_conflict(a, b, frame: SideFrame) -> str:
+    """Why two openings on a cylinder's side are too close ('' when apart); arc lengths wrap at s = +-pi R.
+    Tubes: discs that must not touch. A door and a tube: the tube's disc must stay its own radius clear of the door's
+    outline (its radial cutter is wider just inside the wall). Two doors: rectangles that must not touch."""
+    ds = abs(float(frame.arc_offset(b.center_m[0], a.center_m[0])))
+    dz = abs(a.center_m[1] - b.center_m[1])
+    if isinstance(a, Tube) and isinstance(b, Tube):
+        return "overlap on wall side; openings must be apart" if math.hypot(ds, dz) <= a.radius_m + b.radius_m \
+            else ""
+    if isinstance(a, Door) and isinstance(b, Door):
+        if ds <= 0.5 * (a.width_m + b.width_m) and dz <= 0.5 * (a.height_m + b.height_m):
+            return "overlap on wall side (arc length s and height z; s wraps at +-pi R); openings must be apart"
+        return ""
+    door, tube = (a, b) if isinstance(a, Door) else (b, a)
+    eu, ev = door.half_extent_m
+    gap = math.hypot(max(ds - eu, 0.0), max(dz - ev, 0.0))
+    if gap <= 2 * tube.radius_m:
+        return (f"overlap on wall side: a side tube's centre must stay more than twice its radius "
+                f"({2 * tube.radius_m:g} m) from a side door's outline; got {gap:g} m")
+    return ""
 
 
 def _overlap(a, b) -> bool:
@@ -351,10 +402,14 @@ def opening_footprint(openings, frames: dict, points_m, margin_m: float = 0.0) -
         fr = frames[op.wall]
         if isinstance(fr, SideFrame):
             s_p, z_p, rho = fr.coordinates(p)
-            circ = 2 * math.pi * fr.radius_m
-            ds = np.abs(s_p - op.center_m[0]) % circ
-            out |= (np.abs(rho - fr.radius_m) <= margin_m + 1e-12) & (
-                np.hypot(np.minimum(ds, circ - ds), z_p - op.center_m[1]) <= op.radius_m + margin_m)
+            ds = np.abs(fr.arc_offset(s_p, op.center_m[0]))
+            near = np.abs(rho - fr.radius_m) <= margin_m + 1e-12
+            if isinstance(op, Door):
+                if op.is_open:
+                    eu, ev = op.half_extent_m
+                    out |= near & (ds <= eu + margin_m) & (np.abs(z_p - op.center_m[1]) <= ev + margin_m)
+            else:
+                out |= near & (np.hypot(ds, z_p - op.center_m[1]) <= op.radius_m + margin_m)
             continue
         k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
         near = np.abs(p[:, k] - sign * fr.offset_m) <= margin_m + 1e-12
@@ -376,8 +431,18 @@ def opening_outline_m(op, frames: dict, n: int = 64) -> list[np.ndarray]:
     fr = frames[op.wall]
     cu, cv = op.center_m
     if isinstance(fr, SideFrame):
-        t = np.linspace(0, 2 * np.pi, n + 1)
-        return [np.array([fr.point(cu + op.radius_m * np.cos(x), cv + op.radius_m * np.sin(x)) for x in t])]
+        if isinstance(op, Tube):
+            t = np.linspace(0, 2 * np.pi, n + 1)
+            return [np.array([fr.point(cu + op.radius_m * np.cos(x), cv + op.radius_m * np.sin(x)) for x in t])]
+        eu, ev = op.half_extent_m
+        sides = [(eu, ev)] + ([(eu - op.seam_m, ev - op.seam_m)] if op.seam_m else [])
+        out = []
+        for a, b in sides:  # the curved rectangle: arcs along s sampled with n points each
+            t = np.linspace(-1.0, 1.0, n + 1)
+            su = np.concatenate([a * t, [a], a * t[::-1], [-a]])
+            sv = np.concatenate([np.full(n + 1, -b), [b], np.full(n + 1, b), [-b]])
+            out.append(np.array([fr.point(cu + x, cv + y) for x, y in zip(su, sv)]))
+        return out
     k, sign, iu, iv = fr.k, fr.sign, fr.iu, fr.iv
 
     def lift(u, v):
