@@ -34,7 +34,7 @@ from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
 
 RIM_GROWTH = 3.0  # the size grows from the rim size at the opening edges to the bulk size over RIM_GROWTH * size
-GAP_SIZE_PER_WIDTH = 2.0  # element size in a closed gap away from the openings, in gap widths (gap_size_m)
+GAP_SIZE_PER_WIDTH = 1.5  # element size in a closed gap away from the openings, in gap widths (gap_size_m)
 
 
 @dataclass
@@ -86,7 +86,7 @@ def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, mar
 
 
 def gap_size_m(size: float, wall: float, margin: float) -> float:
-    """Element size in a closed gap away from the opening rims: GAP_SIZE_PER_WIDTH gap widths, between the wall
+    """Element size in a closed gap far from the openings: GAP_SIZE_PER_WIDTH gap widths, between the wall
     and the bulk size. The potential is nearly uniform across a thin gap far from the openings (its field is
     parallel to the sheets), so elements flatter than the gap cost accuracy nowhere; at the inner sheet the room's
     wall size still holds, and at the rims the rim size (docs/openings.md, "Mesh")."""
@@ -271,7 +271,8 @@ def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin:
     tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
     wall_eff = min(wall, margin) if lead == "gap" else wall
     rim_curves = sorted({c for curves in rims.values() for c in curves})
-    gap = (sorted(outer_vols), gap_size_m(size, wall_eff, margin)) if lead == "gap" else None
+    apertures = [t for name, tags in groups.items() if name.startswith("opening_") for t in tags]
+    gap = (sorted(outer_vols), gap_size_m(size, wall_eff, margin), apertures) if lead == "gap" else None
     room_sheets = [t for name, tags in groups.items() if name not in ("outer_layer", "lab_boundary")
                    and not name.startswith("opening_") for t in tags]
     _size_fields(gmsh_, room_sheets if gap else sheets, rim_curves, tubes, size, wall_eff, rim, spec,
@@ -375,8 +376,9 @@ def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol:
 
 def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec, room=None, gap=None) -> None:
     """Min of the thresholds: wall size at the conductor sheets, rim size at the opening edges and on the tube
-    walls (linear growth to the bulk size over 3 bulk sizes). gap = (volumes, size): the wall threshold then acts
-    in the room volumes only (their boundary included) and the gap has its own size (gap_size_m)."""
+    walls (linear growth to the bulk size over RIM_GROWTH bulk sizes). gap = (volumes, size, aperture surfaces):
+    the wall threshold then acts in the room volumes only (their boundary included), and in the gap the size grows
+    from the wall size at the apertures to gap_size_m over the same distance."""
     f = gmsh_.model.mesh.field
     d_wall = f.add("Distance")
     f.setNumbers(d_wall, "SurfacesList", sheets)
@@ -388,9 +390,14 @@ def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec, room=None, g
     fields = [t_wall]
     if gap is not None:
         fields = [_restricted(f, t_wall, room)]
-        constant = f.add("MathEval")
-        f.setString(constant, "F", repr(float(gap[1])))
-        fields.append(_restricted(f, constant, gap[0]))
+        d_ap = f.add("Distance")
+        f.setNumbers(d_ap, "SurfacesList", gap[2])
+        f.setNumber(d_ap, "Sampling", int(min(400, max(20, math.ceil(2 * spec.extent_m / wall)))))
+        t_gap = f.add("Threshold")
+        for k, v in (("InField", d_ap), ("SizeMin", wall), ("SizeMax", max(wall, gap[1])), ("DistMin", 0.0),
+                     ("DistMax", RIM_GROWTH * size)):
+            f.setNumber(t_gap, k, v)
+        fields.append(_restricted(f, t_gap, gap[0]))
     sources = []
     if rims:
         d_rim = f.add("Distance")
