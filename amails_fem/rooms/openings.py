@@ -23,20 +23,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from skfem import Basis, ElementTetP1, ElementTetP2, FacetBasis
 
 from amails_fem import units
 from amails_fem.errors import SpecError
-from amails_fem.fem.assembly import stiffness_affine
-from amails_fem.fem.forms import unit_load
+from amails_fem.fem.numbering import local_order
 from amails_fem.fem.probe import PointLocator, gradient_matrices, value_matrix
 from amails_fem.linalg.amg import neumann_preconditioner, p1_to_p2_prolongation
-from amails_fem.linalg.krylov import SolveStats, checked_cg, one_blas_thread
+from amails_fem.linalg.krylov import SolveStats, checked_cg, make_compatible, one_blas_thread, solve_neumann
 from amails_fem.log import Progress
 from amails_fem.meshing.openings import OpenRoomMesh, mesh_open_room
-from amails_fem.rooms.model import check_solver_options
+from amails_fem.rooms.model import assemble_room, check_solver_options, room_basis
 from amails_fem.rooms.perfect import RoomResponse
-from amails_fem.rooms.sources import half_cross_matrix, neumann_load
+from amails_fem.rooms.sources import half_cross_matrix
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import as_points
 
@@ -145,6 +143,18 @@ def _dof_components(basis) -> np.ndarray:
     return label
 
 
+def _solve_one_part(A, rhs, basis, order: int, rank, inverse, tol: float, progress):
+    """A room and gap forming one floating part, no Dirichlet data: the closed rooms' block CG with the two-level
+    preconditioner (linalg/krylov.py) in the local DOF numbering (fem/numbering.py: vertex rank, inverse = old ->
+    new DOF); returns psi (3, N) with zero mean and the residuals, both in scikit-fem's numbering, and the solver's
+    statistics."""
+    P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 else None
+    psi, stats = solve_neumann(A, rhs, P=P, pin=0, tol=tol, progress=progress)
+    residuals = (psi @ A.T - rhs)[:, inverse]  # A symmetric
+    psi = psi[:, inverse]
+    return psi - psi.mean(axis=1, keepdims=True), residuals, stats
+
+
 @one_blas_thread
 def _solve(A, rhs, fixed, fixed_values, P, tol):
     """Solve A x = rhs_k with x = fixed_values_k at the fixed DOFs; one preconditioner for all right-hand sides."""
@@ -186,18 +196,23 @@ def solve_opening_room(spec, *, order: int = 2, mesh_size_m=None, wall_size_m=No
     timings = {"mesh": rm.seconds}
     with progress.step("assembling") as info:
         t0 = time.perf_counter()
-        basis = Basis(rm.mesh, ElementTetP2() if order == 2 else ElementTetP1(), intorder=1)
-        A = stiffness_affine(basis.mesh, basis.element_dofs, basis.N, order)
-        # flat facets: v n . a has degree order + 1, which this rule integrates exactly
-        fb = FacetBasis(basis.mesh, basis.elem, facets=rm.conductor_facets, intorder=order + 1)
-        rhs = np.array([neumann_load(k).assemble(fb) for k in range(3)])
-        bmass = unit_load.assemble(fb)
+        basis = room_basis(rm, order)
         dirichlet = basis.get_dofs(facets=rm.truncation_facets).all() if len(rm.truncation_facets) else \
             np.array([], np.int64)
         label = _dof_components(basis)
         n_comp = int(label.max()) + 1
+        one_part = n_comp == 1 and dirichlet.size == 0  # a room with a gap: the closed rooms' numbering and solver
+        renumber = local_order(basis) if one_part else None
+        inverse = None
+        if one_part:
+            inverse = np.empty_like(renumber[0])
+            inverse[renumber[0]] = np.arange(basis.N)
+        A, rhs, bmass = assemble_room(basis, rm.conductor_facets, order, False, "csr", inverse)  # exact, flat facets
         fixed, defect, floating = [dirichlet], 0.0, 0
-        for c in range(n_comp):
+        if one_part:
+            rhs, defect = make_compatible(rhs, bmass)
+            floating = 1
+        for c in range(0 if one_part else n_comp):
             dofs = np.flatnonzero(label == c)
             if np.intersect1d(dofs, dirichlet).size:
                 continue
@@ -222,12 +237,15 @@ def solve_opening_room(spec, *, order: int = 2, mesh_size_m=None, wall_size_m=No
         values = np.vstack([values, xd])
         n_sol = 6
     with progress.step(f"solving {n_sol} right-hand sides (one matrix, one preconditioner)"):
-        P = p1_to_p2_prolongation(basis) if order == 2 else None
-        psi, stats = _solve(A, rhs, fixed, values, P, tol)
+        if one_part:
+            psi, residuals, stats = _solve_one_part(A, rhs, basis, order, renumber[1], inverse, tol, progress)
+        else:
+            P = p1_to_p2_prolongation(basis) if order == 2 else None
+            psi, stats = _solve(A, rhs, fixed, values, P, tol)
+            residuals = psi @ A.T - rhs  # A symmetric
+            residuals[:, fixed] = np.where(np.isin(fixed, dirichlet), 0.0, residuals[:, fixed])
     timings["preconditioner"] = stats.setup_seconds
     timings["solve"] = stats.solve_seconds
-    residuals = psi @ A.T - rhs  # A symmetric
-    residuals[:, fixed] = np.where(np.isin(fixed, dirichlet), 0.0, residuals[:, fixed])
     return OpeningRoomResponse(spec=spec, room_mesh=rm, basis=basis, psi_m=psi[:3], order=order, solve=stats,
                                timings_s=timings, compatibility_defect=defect,
                                transfer_psi=psi[3:] if n_sol == 6 else None, residuals=residuals,
