@@ -25,6 +25,7 @@ class RoomMesh:
     key: str
     seconds: float = 0.0
     from_cache: bool = False
+    generator: str = "gmsh"  # "gmsh" (meshing/rooms.py) or "structured" (meshing/structured.py)
 
     @property
     def n_elements(self) -> int:

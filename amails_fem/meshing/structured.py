@@ -91,7 +91,7 @@ def box_tet_mesh(spec: BoxRoom, size_m: float, wall_size_m: float) -> RoomMesh:
     walls = box_walls(mesh, shape)
     key = content_hash({"generator": "structured", "spec": spec.spec_hash(), "size": size_m, "wall": wall_size_m})
     return RoomMesh(mesh=mesh, walls=walls, size_m=size_m, wall_size_m=wall_size_m, geometric_order=1, key=key,
-                    seconds=time.perf_counter() - t0, from_cache=False)
+                    seconds=time.perf_counter() - t0, from_cache=False, generator="structured")
 
 
 def kuhn_topology(mesh, base: np.ndarray, offsets: np.ndarray, swapped: np.ndarray) -> None:

@@ -103,7 +103,8 @@ def test_mesh_room_structured_needs_no_gmsh(monkeypatch):
     monkeypatch.setattr(cache, "gmsh_session", no_gmsh)
     spec = box_room(2, 2, 2, mesh=MeshOptions(size_m=0.5, generator="structured"))
     rm = mesh_room(spec)
-    assert rm.geometric_order == 1 and not rm.from_cache and rm.size_m == 0.5 and rm.wall_size_m == 0.25
+    assert rm.generator == "structured" and rm.geometric_order == 1 and not rm.from_cache
+    assert rm.size_m == 0.5 and rm.wall_size_m == 0.25
     rm2 = mesh_room(box_room(2, 2, 2), size_m=0.5, generator="structured")
     np.testing.assert_array_equal(rm.mesh.t, rm2.mesh.t)
 
