@@ -36,8 +36,8 @@ def graded_nodes(half_m: float, size_m: float, wall_size_m: float) -> np.ndarray
     h(d) = size_at_distance_m(d, size_m, wall_size_m): d_0 = 0, d_{i+1} = d_i + h(d_i), so the first spacing is
     wall_size_m and no spacing exceeds size_m. The walls' sequences stop at the node d_j one before the last node
     short of the centre; the span between d_j and its mirror image (more than 2 h(d_j)) is cut into
-    k = ceil(span / h(d_j)) >= 3 equal intervals, each between 2/3 and 1 times h(d_j). A box thinner than two wall
-    sizes gets uniform spacing <= wall_size_m.
+    k = ceil(span / h(d_j)) >= 3 equal intervals, each between 2/3 and 1 times h(d_j). A box no longer than
+    2 d_2 (about four wall sizes) has j = 0: uniform spacing <= wall_size_m.
     """
     half = require_positive(half_m, "half_m", "m")
     size = require_positive(size_m, "mesh.size_m", "m")

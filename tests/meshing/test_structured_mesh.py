@@ -31,14 +31,15 @@ SPEC = box_room(2.0, 1.5, 1.2)
 
 
 @pytest.mark.parametrize("half, size, wall", [(1.0, 0.2, 0.1), (1.0, 0.044, 0.022), (0.6, 0.3, 0.05),
-                                              (1.0, 0.25, 0.25), (0.04, 0.2, 0.1)])
+                                              (1.0, 0.25, 0.25), (0.04, 0.2, 0.1), (0.205, 0.2, 0.1),
+                                              (0.22, 0.2, 0.1), (0.09, 0.2, 0.1)])
 def test_graded_nodes_follow_the_wall_law(half, size, wall):
     x = graded_nodes(half, size, wall)
     dx = np.diff(x)
     assert x[0] == -half and x[-1] == half
     np.testing.assert_array_equal(x, -x[::-1])  # symmetric, bit for bit
     assert np.all(dx > 0) and dx.max() <= size * (1 + 1e-12)
-    if 2 * half > 4 * wall:
+    if half > wall + size_at_distance_m(wall, size, wall):  # past the third node d_2: the law applies
         assert dx[0] == pytest.approx(wall, rel=1e-12)
         half_dx = dx[: len(dx) // 2]  # the left half (the right one mirrors it)
         law = np.isclose(half_dx, size_at_distance_m(x[:-1] + half, size, wall)[: len(half_dx)], rtol=1e-12, atol=0)
