@@ -3,12 +3,12 @@
 The grid lines along each axis follow the wall-refinement law of the gmsh meshes (meshing/room_mesh.py:
 size_at_distance_m, wall_size_m at the walls growing linearly to size_m over WALL_GROWTH * size_m), so the two
 meshers refine alike. Each hexahedral cell is cut into 6 tetrahedra by the Kuhn (Freudenthal) subdivision along its
-main diagonal (Kuhn 1960, Proc. Symp. Pure Math. 1, 185; Freudenthal 1942, Ann. Math. 43, 580): the 6 monotone
+main diagonal (Kuhn 1960, IBM J. Res. Dev. 4, 518; Freudenthal 1942, Ann. Math. 43, 580): the 6 monotone
 paths from the cell's lowest corner to its highest. Every cell uses the same orientation, so each face is split
 along the diagonal through its lowest corner in both cells that share it and the mesh is conforming. Nodes are
 numbered lexicographically (x slowest, z fastest), cells likewise, each cell's 6 tetrahedra consecutive: neighbours
 in space are near in memory. Building the mesh is faster than reading a cached gmsh file, so it is not cached
-(docs/performance.md, sec. 8).
+(docs/performance.md, sec. 8.1).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ MESH_GENERATORS = ("gmsh", "structured")  # gmsh: any room (meshing/rooms.py); s
 class MeshOptions:
     """Mesh controls: bulk element size, size at the walls (refinement where the signal lives), element order, and
     the mesher: "gmsh" (any room) or "structured" (a graded tensor grid cut into tetrahedra: box rooms without
-    openings, docs/performance.md sec. 8)."""
+    openings, docs/performance.md sec. 8.1)."""
 
     size_m: float | None = None  # None: room size / 12
     wall_size_m: float | None = None  # None: size_m / 2
