@@ -11,6 +11,7 @@ switched by the options of amails_fem.rooms.perfect.solve_perfect_room, so the o
     method "scipy" (scipy cg per polarization, pyamg sweeps) | "block" (one block CG, compiled kernels)
     coarse_dtype "float64" | "float32" (coarse AMG levels, block method)
     NUMBA_NUM_THREADS 1 | 2 (the compiled kernels' threads)
+    generator "gmsh" (HXT, read from the cache) | "structured" (graded Kuhn grid, amails_fem/meshing/structured.py)
 Prints Markdown tables and writes benchmarks/results/room_scaling.json.
 """
 
@@ -31,27 +32,31 @@ LEVELS_M = (0.25, 0.15, 0.07, 0.044)
 RESULTS = Path(__file__).parent / "results" / "room_scaling.json"
 OLD = {"assembly": "coo", "numbering": "skfem", "method": "scipy", "coarse_dtype": "float64"}
 NEW = {"assembly": "csr", "numbering": "local", "method": "block", "coarse_dtype": "float32"}
-# cumulative: each lever switched on over the previous row
+# cumulative: each lever switched on over the previous row (name, solver options, kernel threads, mesh generator)
 LEVERS = [
-    ("before (COO assembly, scikit-fem numbering, scipy CG per polarization)", OLD, 2),
-    ("+ local DOF numbering (RCM)", {**OLD, "numbering": "local"}, 2),
-    ("+ assembly into a CSR pattern, exact wall loads", {**OLD, "numbering": "local", "assembly": "csr"}, 2),
-    ("+ block CG, compiled two-level (float64 coarse)", {**NEW, "coarse_dtype": "float64"}, 2),
-    ("+ float32 coarse levels (all levers), 2 threads", NEW, 2),
-    ("all levers, 1 thread", NEW, 1),
+    ("before (COO assembly, scikit-fem numbering, scipy CG per polarization)", OLD, 2, "gmsh"),
+    ("+ local DOF numbering (RCM)", {**OLD, "numbering": "local"}, 2, "gmsh"),
+    ("+ assembly into a CSR pattern, exact wall loads", {**OLD, "numbering": "local", "assembly": "csr"}, 2, "gmsh"),
+    ("+ block CG, compiled two-level (float64 coarse)", {**NEW, "coarse_dtype": "float64"}, 2, "gmsh"),
+    ("+ float32 coarse levels (all levers), 2 threads", NEW, 2, "gmsh"),
+    ("all levers, 1 thread", NEW, 1, "gmsh"),
 ]
+# printed under the lever rows, kept apart in the JSON ("structured_mesh") so that benchmarks/summary.py still reads
+# the last two lever rows as "all levers" on 2 and 1 threads
+STRUCTURED_ROW = ("all levers, 2 threads, --generator structured (graded Kuhn grid, no gmsh, no cache)", NEW, 2,
+                  "structured")
 TARGETS = {"after_meshing_s": 10.0, "mesh_s": 4.0, "peak_gb_ngsolve": 1.25, "peak_gb_1e7": 24.0}
 
 
-def run_level(size_m: float, preconditioner: str, opts: dict, use_cache: bool) -> dict:
+def run_level(size_m: float, preconditioner: str, opts: dict, use_cache: bool, generator: str = "gmsh") -> dict:
     """One solve in this process; returns timings, iterations, memory and wall fields."""
     import numpy as np
 
-    from amails_fem.geometry import box_room
+    from amails_fem.geometry import MeshOptions, box_room
     from amails_fem.rooms.perfect import solve_perfect_room
     from amails_fem.units import MU0_H_M
 
-    spec = box_room(2.0, 2.0, 2.0)
+    spec = box_room(2.0, 2.0, 2.0, mesh=MeshOptions(generator=generator))
     solve_perfect_room(spec, order=2, mesh_size_m=0.5, use_cache=True, preconditioner=preconditioner,
                        **opts)  # kernels compiled (or loaded) before the clock starts
     t0, c0 = time.perf_counter(), time.process_time()
@@ -62,16 +67,17 @@ def run_level(size_m: float, preconditioner: str, opts: dict, use_cache: bool) -
     wall_centre = np.array([[0.99, 0.0, 0.0]])  # 10 mm from the x_max wall centre
     b = resp.b_field(wall_centre, "z")[0]
     st = resp.statistics()
-    return {"size_m": size_m, "options": opts, "preconditioner": st["preconditioner"], "dofs": st["dofs"],
+    return {"size_m": size_m, "generator": generator, "options": opts, "preconditioner": st["preconditioner"], "dofs": st["dofs"],
             "tetrahedra": st["tetrahedra"], "seconds": {**st["seconds"], "total": total, "total_cpu": total_cpu},
             "cg_iterations": st["cg_iterations"], "peak_rss_gb": peak, "from_cache": resp.room_mesh.from_cache,
             "wall_centre_field_mu0JL": float(np.linalg.norm(b) / (MU0_H_M * spec.size_m)),
             "psi_norm": float(np.linalg.norm(resp.psi_m))}
 
 
-def spawn(size_m, pre="auto", opts=None, threads=2, use_cache=False) -> dict:
+def spawn(size_m, pre="auto", opts=None, threads=2, use_cache=False, generator="gmsh") -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": str(threads)}
-    cmd = [sys.executable, __file__, "--level", str(size_m), "--preconditioner", pre, "--opts", json.dumps(opts or NEW)]
+    cmd = [sys.executable, __file__, "--level", str(size_m), "--preconditioner", pre, "--opts", json.dumps(opts or NEW),
+           "--generator", generator]
     if use_cache:
         cmd.append("--use-cache")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
@@ -174,9 +180,11 @@ def main() -> int:
     ap.add_argument("--preconditioner", default="auto", help=argparse.SUPPRESS)
     ap.add_argument("--opts", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--use-cache", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--generator", default="gmsh", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.level:
-        print(json.dumps(run_level(args.level, args.preconditioner, json.loads(args.opts), args.use_cache)))
+        print(json.dumps(run_level(args.level, args.preconditioner, json.loads(args.opts), args.use_cache,
+                                   args.generator)))
         return 0
     if args.quick:
         args.lever_size_m, args.max_dofs = 0.07, 4e5
@@ -185,10 +193,12 @@ def main() -> int:
     # 1. levers, side by side (mesh from the cache, so the lever rows compare the solve only)
     spawn(args.lever_size_m, opts=NEW, use_cache=True)  # puts the mesh into the cache
     levers = []
-    for name, opts, threads in LEVERS:
-        runs = [spawn(args.lever_size_m, opts=opts, threads=threads, use_cache=True) for _ in range(args.repeats)]
+    for name, opts, threads, generator in LEVERS + [STRUCTURED_ROW]:
+        runs = [spawn(args.lever_size_m, opts=opts, threads=threads, use_cache=True, generator=generator)
+                for _ in range(args.repeats)]
         levers.append({"lever": name, "threads": threads, **median_runs(runs)})
         say(f"  lever done: {name}")
+    structured = levers.pop()
 
     # 2. scaling levels, meshing included (no cache), new path
     rows = []
@@ -216,17 +226,18 @@ def main() -> int:
     bound = it["total_bytes"] / (bw["triad_gbs"] * 1e9)
 
     print(f"\n### Levers at h = {args.lever_size_m} m ({levers[0]['dofs']:,} P2 DOFs), medians of {args.repeats} "
-          "fresh processes, mesh from the cache\n")
-    print("| configuration | threads | assembly s (CPU) | AMG setup s (CPU) | 3-pol CG s (CPU) | after meshing s (CPU) "
-          "| CG its | peak GB | psi change |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "fresh processes, gmsh mesh from the cache (the structured mesh is built: it has no cache)\n")
+    print("| configuration | threads | DOFs | mesh s | assembly s (CPU) | AMG setup s (CPU) | 3-pol CG s (CPU) "
+          "| after meshing s (CPU) | CG its | peak GB | psi change |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     ref = levers[0]["psi_norm"]
-    for r in levers:
+    for r in levers + [structured]:
         s = r["seconds"]
-        print(f"| {r['lever']} | {r['threads']} | {s['assembly']:.2f} ({s['assembly_cpu']:.2f}) | "
-              f"{s['preconditioner']:.2f} ({s['preconditioner_cpu']:.2f}) | {s['solve']:.2f} ({s['solve_cpu']:.2f}) | "
-              f"{after_meshing(s):.2f} ({after_meshing(s, True):.2f}) | {'/'.join(map(str, r['cg_iterations']))} | "
-              f"{r['peak_rss_gb']:.2f} | {abs(r['psi_norm'] - ref) / ref:.1e} |")
+        change = f"{abs(r['psi_norm'] - ref) / ref:.1e}" if r["dofs"] == levers[0]["dofs"] else "- (other mesh)"
+        print(f"| {r['lever']} | {r['threads']} | {r['dofs']:,} | {s['mesh']:.2f} | {s['assembly']:.2f} "
+              f"({s['assembly_cpu']:.2f}) | {s['preconditioner']:.2f} ({s['preconditioner_cpu']:.2f}) | {s['solve']:.2f} "
+              f"({s['solve_cpu']:.2f}) | {after_meshing(s):.2f} ({after_meshing(s, True):.2f}) | "
+              f"{'/'.join(map(str, r['cg_iterations']))} | {r['peak_rss_gb']:.2f} | {change} |")
 
     print("\n### Scaling, new path, meshing included (medians of the repeats at >2e5 DOFs)\n")
     print("| h (m) | preconditioner | DOFs | tets | mesh s | assembly s | AMG setup s | 3-pol CG s | after meshing s "
@@ -268,7 +279,8 @@ def main() -> int:
     from amails_fem.io.files import write_json
     from amails_fem.io.provenance import provenance
 
-    write_json(RESULTS, {"provenance": provenance(machine_cores=os.cpu_count()), "levers": levers, "levels": rows,
+    write_json(RESULTS, {"provenance": provenance(machine_cores=os.cpu_count()), "levers": levers,
+                         "structured_mesh": structured, "levels": rows,
                          "bandwidth": bw, "iteration_bytes": it, "targets": TARGETS})
     return 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import gmsh
 import numpy as np
@@ -18,12 +17,13 @@ from amails_fem.errors import SpecError
 from amails_fem.log import QUIET, Progress
 from amails_fem.memory import require_memory
 from amails_fem.meshing.cache import cached_mesh
+from amails_fem.meshing.room_mesh import WALL_GROWTH, RoomMesh, size_at_distance_m  # noqa: F401 (public here too)
 from amails_fem.meshing.session import refine_towards
-from amails_fem.specs.rooms import AXES, BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom
+from amails_fem.meshing.structured import box_tet_mesh
+from amails_fem.specs.rooms import AXES, BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom, check_mesh_generator
 from amails_fem.validate import require_option, require_positive
 
 TETS_PER_H3 = 6.0  # tetrahedra per h^3 of volume for a target edge length h (a cube cut into 6 tets)
-WALL_GROWTH = 3.0  # the size grows from wall_size_m at the walls to size_m over WALL_GROWTH * size_m
 # Peak memory of a room solve (meshing, assembly, AMG, three CG solves, wall maps, VTU and PNG writers): measured
 # peak RSS of `amails-fem room` on the AMAILS room, one process per mesh (docs/reliability.md): P2 0.51 / 1.11 /
 # 2.33 GB at 5.3e4 / 3.2e5 / 7.2e5 DOFs (2.3-3.0 kB per added P2 DOF); P1 0.99 / 3.10 GB at 9.9e4 / 3.5e5 DOFs
@@ -32,28 +32,6 @@ BYTES_PER_DOF = {2: 3.0e3, 1: 8.5e3}
 DOFS_PER_TET = {2: 1.52, 1: 0.20}
 FIXED_BYTES = 0.35e9  # the process with numpy, scipy, scikit-fem, gmsh, pyamg, matplotlib and VTK loaded
 MESH_THREADS = 1  # gmsh threads for room meshes: 2 threads make HXT non-deterministic (a re-mesh differs), so 1 keeps runs bit-reproducible (docs/performance.md)
-
-
-@dataclass
-class RoomMesh:
-    """A scikit-fem mesh with named wall facets and how it was made."""
-
-    mesh: object  # skfem MeshTet1 or MeshTet2
-    walls: dict  # wall name -> boundary facet indices (np.int64)
-    size_m: float
-    wall_size_m: float
-    geometric_order: int
-    key: str
-    seconds: float = 0.0
-    from_cache: bool = False
-
-    @property
-    def n_elements(self) -> int:
-        return int(self.mesh.t.shape[1])
-
-    @property
-    def n_vertices(self) -> int:
-        return int(self.mesh.nvertices)
 
 
 def inner_volume_m3(spec: RoomBase, d_m) -> np.ndarray:
@@ -71,15 +49,6 @@ def inner_volume_m3(spec: RoomBase, d_m) -> np.ndarray:
         return 4.0 / 3.0 * math.pi * np.prod([np.clip(a - d, 0, None) for a in (spec.ax_m, spec.ay_m, spec.az_m)],
                                              axis=0)
     raise TypeError(f"no volume model for {type(spec).__name__}")
-
-
-def size_at_distance_m(d_m, size_m: float, wall_size_m: float) -> np.ndarray:
-    """The requested element size at distance d_m from the walls: the Threshold field of _set_wall_refinement
-    (wall_size_m at the walls, linear to size_m at WALL_GROWTH * size_m, size_m beyond)."""
-    d = np.asarray(d_m, float)
-    if wall_size_m >= size_m:
-        return np.full_like(d, size_m)
-    return wall_size_m + (size_m - wall_size_m) * np.clip(d / (WALL_GROWTH * size_m), 0.0, 1.0)
 
 
 def estimate_tetrahedra(spec: RoomBase, size_m: float, wall_size_m: float, n_shells: int = 400) -> float:
@@ -118,10 +87,20 @@ def resolve_sizes(spec: RoomBase, size_m=None, wall_size_m=None, order: int = 2)
 
 
 def mesh_room(spec: RoomBase, *, size_m=None, wall_size_m=None, order: int = 2, progress: Progress = QUIET,
-              use_cache: bool = True) -> RoomMesh:
-    """Mesh a room: tagged walls, refined toward them, curved (tet10) when order == 2 and the room is curved."""
+              use_cache: bool = True, generator: str | None = None) -> RoomMesh:
+    """Mesh a room: tagged walls, refined toward them, curved (tet10) when order == 2 and the room is curved.
+
+    generator (default: the spec's mesh.generator): "gmsh", cached by content hash; or "structured" for a box room
+    without openings (meshing/structured.py: a graded grid cut into tetrahedra, no gmsh, not cached since building
+    it is faster than reading a cached file)."""
     require_option(order, "order", (1, 2))
+    generator = check_mesh_generator(spec, spec.mesh.generator if generator is None else generator)
     size, wall = resolve_sizes(spec, size_m, wall_size_m, order)
+    if generator == "structured":
+        with progress.step(f"meshing box room on a graded grid (size {size:g} m, walls {wall:g} m)") as info:
+            rm = box_tet_mesh(spec, size, wall)
+            info["note"] = f"{rm.n_elements} tetrahedra"
+        return rm
     geometric_order = 2 if (order == 2 and spec.curved) else 1
     key_data = {"spec": spec.spec_hash(), "shape": spec.shape, "size": size, "wall": wall, "gorder": geometric_order}
     t0 = time.perf_counter()

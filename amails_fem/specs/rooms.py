@@ -17,16 +17,20 @@ from amails_fem.specs.openings import box_frames, cap_frames, check_openings, op
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
+MESH_GENERATORS = ("gmsh", "structured")  # gmsh: any room (meshing/rooms.py); structured: closed boxes (meshing/structured.py)
 
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """Mesh controls: bulk element size, size at the walls (refinement where the signal lives), element order."""
+    """Mesh controls: bulk element size, size at the walls (refinement where the signal lives), element order, and
+    the mesher: "gmsh" (any room) or "structured" (a graded tensor grid cut into tetrahedra: box rooms without
+    openings, docs/performance.md sec. 8.1)."""
 
     size_m: float | None = None  # None: room size / 12
     wall_size_m: float | None = None  # None: size_m / 2
     order: int = 2
     opening_size_m: float | None = None  # rooms with openings: size at the opening rims (None: see meshing/openings.py)
+    generator: str = "gmsh"
 
     def __post_init__(self):
         if self.size_m is not None:
@@ -37,6 +41,7 @@ class MeshOptions:
             require_positive(self.opening_size_m, "mesh.opening_size_m")
         if isinstance(self.order, bool) or self.order not in (1, 2):
             raise SpecError(f"mesh.order must be 1 or 2; got {self.order!r}")
+        require_option(self.generator, "mesh.generator", MESH_GENERATORS)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,17 @@ class RoomBase:
         return self.mesh.size_m if self.mesh.size_m is not None else self.size_m / 12.0
 
 
+def check_mesh_generator(spec: RoomBase, generator: str) -> str:
+    """Return generator if it can mesh spec: "gmsh" any room, "structured" only a box room without openings
+    (SpecError otherwise, before any meshing)."""
+    require_option(generator, "mesh.generator", MESH_GENERATORS)
+    if generator == "structured" and (spec.shape != "box" or getattr(spec, "openings", ())):
+        what = "a box room with openings" if spec.shape == "box" else f"a {spec.shape} room"
+        raise SpecError(f"mesh.generator = 'structured' meshes box rooms without openings only; got {what} "
+                        "(use mesh.generator = 'gmsh')")
+    return generator
+
+
 def _store_positive(spec, name: str) -> None:
     """Validate a size field (finite, > 0) and store it as float, so equal rooms hash equally."""
     object.__setattr__(spec, name, require_positive(getattr(spec, name), f"room.{name}"))
@@ -108,6 +124,7 @@ class BoxRoom(RoomBase):
         for name in ("lx_m", "ly_m", "lz_m"):
             _store_positive(self, name)
         object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
+        check_mesh_generator(self, self.mesh.generator)
 
     @property
     def half_m(self) -> np.ndarray:
@@ -154,6 +171,7 @@ class CylinderRoom(RoomBase):
         _store_positive(self, "height_m")
         require_option(self.axis, "room.axis", AXES)
         object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
+        check_mesh_generator(self, self.mesh.generator)
 
     @property
     def axis_index(self) -> int:
@@ -195,6 +213,7 @@ class SphereRoom(RoomBase):
 
     def __post_init__(self):
         _store_positive(self, "radius_m")
+        check_mesh_generator(self, self.mesh.generator)
 
     @property
     def volume_m3(self):
@@ -224,6 +243,7 @@ class EllipsoidRoom(RoomBase):
     def __post_init__(self):
         for name in ("ax_m", "ay_m", "az_m"):
             _store_positive(self, name)
+        check_mesh_generator(self, self.mesh.generator)
 
     @property
     def semi_axes_m(self) -> np.ndarray:
@@ -294,10 +314,10 @@ def parse_room(table: dict, source: str = "<dict>") -> RoomBase:
     if unknown:
         raise SpecError(f"{source}: room.{unknown[0]} is not a {shape} room key (allowed: {', '.join(sorted(allowed))})")
     mesh_table = dict(table.get("mesh", {}))
-    unknown = sorted(set(mesh_table) - {"size_m", "wall_size_m", "order", "opening_size_m"})
+    unknown = sorted(set(mesh_table) - {"size_m", "wall_size_m", "order", "opening_size_m", "generator"})
     if unknown:
         raise SpecError(f"{source}: mesh.{unknown[0]} is not a mesh key (allowed: size_m, wall_size_m, order, "
-                        "opening_size_m)")
+                        "opening_size_m, generator)")
     extra = {}
     if "openings" in table:
         if shape not in ("box", "cylinder"):
