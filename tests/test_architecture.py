@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "amails_fem"
 
 # layer rank: a module may import modules of equal or lower rank (equal rank: same folder or declared peers)
 LAYERS = {
-    "units": 0, "errors": 0, "validate": 0, "log": 0, "frames": 0, "memory": 0,
+    "units": 0, "errors": 0, "validate": 0, "log": 0, "frames": 0, "memory": 0, "threads": 0,
     "io": 1, "specs": 2, "geometry": 2, "meshing": 3, "fem": 4, "linalg": 4,
     "rooms": 5, "cavities": 5, "environment": 6,
     "fields": 7, "testing": 7, "network": 8, "analysis": 9, "plotting": 10, "cli": 11, "__main__": 12,

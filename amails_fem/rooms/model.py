@@ -21,6 +21,7 @@ from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import RoomMesh, mesh_room
 from amails_fem.rooms.sources import neumann_load, neumann_values
 from amails_fem.specs.rooms import RoomBase
+from amails_fem.threads import kernel_threads_for
 from amails_fem.validate import as_points, require_option
 
 
@@ -117,7 +118,8 @@ def mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache
             inverse[perm] = np.arange(perm.size)
             renumber = (perm, rank)
         facets = boundary_facets(rm.mesh) if assembly == "csr" else rm.mesh.boundary_facets()
-        A, rhs, bmass = assemble_room(basis, facets, order, curved, assembly, inverse)
+        with kernel_threads_for(basis.N):
+            A, rhs, bmass = assemble_room(basis, facets, order, curved, assembly, inverse)
         rhs, defect = make_compatible(rhs, bmass)
         timings["assembly"] = time.perf_counter() - t0
         timings["assembly_cpu"] = time.process_time() - c0

@@ -36,6 +36,7 @@ from amails_fem.rooms.model import assemble_room, check_solver_options, room_bas
 from amails_fem.rooms.perfect import RoomResponse
 from amails_fem.rooms.sources import half_cross_matrix
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
+from amails_fem.threads import kernel_threads_for
 from amails_fem.validate import as_points
 
 OUTSIDE_TOL = 1e-6  # barycentric units: a point further outside every element is not in the domain
@@ -207,7 +208,8 @@ def solve_opening_room(spec, *, order: int = 2, mesh_size_m=None, wall_size_m=No
         if one_part:
             inverse = np.empty_like(renumber[0])
             inverse[renumber[0]] = np.arange(basis.N)
-        A, rhs, bmass = assemble_room(basis, rm.conductor_facets, order, False, "csr", inverse)  # exact, flat facets
+        with kernel_threads_for(basis.N):  # exact loads on the flat facets
+            A, rhs, bmass = assemble_room(basis, rm.conductor_facets, order, False, "csr", inverse)
         fixed, defect, floating = [dirichlet], 0.0, 0
         if one_part:
             rhs, defect = make_compatible(rhs, bmass)
@@ -238,7 +240,8 @@ def solve_opening_room(spec, *, order: int = 2, mesh_size_m=None, wall_size_m=No
         n_sol = 6
     with progress.step(f"solving {n_sol} right-hand sides (one matrix, one preconditioner)"):
         if one_part:
-            psi, residuals, stats = _solve_one_part(A, rhs, basis, order, renumber[1], inverse, tol, progress)
+            with kernel_threads_for(basis.N):
+                psi, residuals, stats = _solve_one_part(A, rhs, basis, order, renumber[1], inverse, tol, progress)
         else:
             P = p1_to_p2_prolongation(basis) if order == 2 else None
             psi, stats = _solve(A, rhs, fixed, values, P, tol)

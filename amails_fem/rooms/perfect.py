@@ -24,6 +24,7 @@ from amails_fem.rooms.model import check_solver_options, mesh_and_assemble, poin
 from amails_fem.rooms.response import StaticTensor
 from amails_fem.rooms.sources import half_cross_matrix, unit_polarization
 from amails_fem.specs.rooms import RoomBase
+from amails_fem.threads import kernel_threads_for
 from amails_fem.validate import check_quasi_static, require_option
 
 
@@ -115,9 +116,10 @@ def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | N
             inverse[perm] = np.arange(perm.size)
             pin = int(inverse[pin])
         P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 and preconditioner == "auto" else None
-        psi, stats = solve_neumann(A, rhs, P=P, pin=pin, tol=tol, progress=progress, method=method,
-                                   coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True,
-                                   fine_parts=None if renumber is not None or order == 1 else 1)
+        with kernel_threads_for(basis.N):
+            psi, stats = solve_neumann(A, rhs, P=P, pin=pin, tol=tol, progress=progress, method=method,
+                                       coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True,
+                                       fine_parts=None if renumber is not None or order == 1 else 1)
         del A, P
         if renumber is not None:
             psi = psi[:, inverse]
