@@ -48,6 +48,13 @@ def main() -> int:
          f"{1e3 * t_it:.0f} ms wall, {1e3 * t_cpu:.0f} ms CPU on 1 thread"),
         ("CG iterations with refinement", "flat", ", ".join(str(max(r["cg_iterations"])) for r in two_level)),
     ]
+    large = load("room_large.json")
+    if large:
+        r = large["row"]
+        rows.append((f"{r['dofs']:.2g} P2 DOFs (structured mesh, benchmarks/room_large.py)",
+                     f"<= {targets['peak_gb_1e7']:.0f} GB, iterations flat",
+                     f"{r['peak_rss_gb']:.1f} GB, {max(r['cg_iterations'])} iterations, "
+                     f"{after_meshing(r['seconds']):.0f} s after meshing"))
     ng = load("compare_ngsolve.json")
     if ng:
         ours = sorted(after_meshing(r["seconds"]) for r in ng["amails_fem"])[len(ng["amails_fem"]) // 2]

@@ -1,9 +1,12 @@
 """Measurements on solved rooms with openings shared by the tests and docs/openings.md: the dipole moment behind a
-small hole and the tangential field the hole sees (Bethe 1944; Jackson 3rd ed. sec. 9.5)."""
+small hole and the tangential field the hole sees (Bethe 1944; Jackson 3rd ed. sec. 9.5), and the exact axial-current
+field of a cylinder room with openings."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from amails_fem import units
 
 
 def hemisphere_dipole(resp, centre_x, radius, n_theta=12, n_phi=24):
@@ -32,3 +35,14 @@ def local_tangential_field(resp, x, a):
 
     r1, r2 = 4 * a, 8 * a
     return (r2**2 * ring(r1) - r1**2 * ring(r2)) / (r2**2 - r1**2)
+
+
+def axial_current_error(resp, radius_m: float, half_height_m: float, n: int = 200, seed: int = 0) -> float:
+    """max |B - (mu0/2) e_z x r| / max |(mu0/2) e_z x r| at n random points on the cylinder of radius_m about the z
+    axis, |z| < half_height_m, for J along z: the exact field of a z-axis cylinder room with any cap and side
+    openings (every conductor face is parallel to J x r, so psi = const; docs/openings.md)."""
+    rng = np.random.default_rng(seed)
+    ph, z = rng.uniform(0, 2 * np.pi, n), rng.uniform(-half_height_m, half_height_m, n)
+    pts = np.stack([radius_m * np.cos(ph), radius_m * np.sin(ph), z], 1)
+    exact = 0.5 * units.MU0_H_M * np.cross([0.0, 0.0, 1.0], pts)
+    return float(np.abs(resp.b_field(pts, "z") - exact).max() / np.abs(exact).max())

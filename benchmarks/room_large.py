@@ -1,0 +1,55 @@
+"""The largest room solve: P2 on the AMAILS 2 m room at ~1e7 DOFs, meshed by the structured box mesher (no gmsh),
+three polarizations, in a fresh process; prints DOFs, seconds per stage, CG iterations and the peak memory, and
+writes benchmarks/results/room_large.json (read by benchmarks/summary.py for the 1e7-DOF target).
+
+    python benchmarks/room_large.py [--size-m 0.0202] [--memory-gb 22]
+
+--memory-gb sets AMAILS_FEM_MEMORY_GB for the run: the memory guard's per-DOF model covers the whole `amails-fem
+room` command (VTU and map writers included) and refuses this solve-only run on a 24 GB machine otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results" / "room_large.json"
+NEW = {"assembly": "csr", "numbering": "local", "method": "block", "coarse_dtype": "float32"}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size-m", type=float, default=0.0202, help="bulk mesh size (m), walls at half of it")
+    ap.add_argument("--memory-gb", type=float, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": str(args.threads)}
+    if args.memory_gb is not None:
+        env["AMAILS_FEM_MEMORY_GB"] = str(args.memory_gb)
+    cmd = [sys.executable, str(HERE / "room_scaling.py"), "--level", str(args.size_m), "--opts", json.dumps(NEW),
+           "--generator", "structured"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        print(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
+        return out.returncode
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    s = row["seconds"]
+    after = s["assembly"] + s["preconditioner"] + s["solve"]
+    print("| DOFs | tetrahedra | mesh s | assembly s | AMG setup s | 3-pol CG s | after meshing s | CG its | peak GB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {row['dofs']:,} | {row['tetrahedra']:,} | {s['mesh']:.1f} | {s['assembly']:.1f} | {s['preconditioner']:.1f} "
+          f"| {s['solve']:.1f} | {after:.1f} | {max(row['cg_iterations'])} | {row['peak_rss_gb']:.2f} |")
+    from amails_fem.io.files import write_json
+    from amails_fem.io.provenance import provenance
+
+    write_json(RESULTS, {"row": row, "threads": args.threads, "provenance": provenance()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
