@@ -258,10 +258,6 @@ class OpeningStack:
     lab_m: float | None
     n_layers: int
 
-    def region_of(self, op) -> int:
-        """The region an opening leads into (its last layer k: gap k, or the lab beyond layer n)."""
-        return len(self.gaps_m) + 1 if op.leads_to == "lab" else op.layers
-
 
 def opening_stack(openings, gaps_m=()) -> OpeningStack | None:
     """The regions reached by (checked) openings: with the room's gaps_m, the gaps up to the outermost one an
@@ -279,17 +275,6 @@ def opening_stack(openings, gaps_m=()) -> OpeningStack | None:
     n = len(gaps) + 1
     reach = n - 1 if labs else max(op.layers for op in openings)
     return OpeningStack(gaps[:reach], bool(labs), lab_m, n)
-
-
-def outer_region(openings) -> tuple[str, float] | None:
-    """(leads_to, thickness in m) of the outermost region: "lab" and lab_m (or None) when an opening leads to the
-    lab, else "gap" and the gap_m of the opening reaching furthest out."""
-    if not openings:
-        return None
-    labs = [op for op in openings if op.leads_to == "lab"]
-    if labs:
-        return "lab", labs[0].lab_m
-    return "gap", max(openings, key=lambda op: op.layers).gap_m
 
 
 def layer_frames(frames: dict, offset_m: float) -> dict:
