@@ -8,9 +8,14 @@ ends) are duplicated for the outer region's tetrahedra, so the potential may jum
 carries its own Neumann data (docs/openings.md). The element size shrinks to ``opening_size_m`` at the rims,
 where the field is singular (~ r^-1/2 at the edge of a thin sheet).
 
+Several layers (box rooms with ``gaps_m``): nested boxes, the room grown by the cumulative gaps, one region per gap
+up to the outermost one an opening reaches (and the lab beyond the outermost layer when an opening leads there);
+each layer's wall is a sheet split as above, and an opening through layers 1..k has an aperture in each of them.
+
 Named facets: the room side of each wall keeps the closed room's names (x_min ... ceiling), ``tube_i`` the inside
-of tube i, ``opening_i`` the (interior) aperture facets of opening i, ``outer_side`` the outer side of every sheet,
-``outer_layer`` the next layer (gap) or ``lab_boundary`` the truncation of the lab.
+of tube i, ``opening_i`` the (interior) aperture facets of opening i in the room's wall and ``opening_i_layerj``
+those in layer j, ``layerj`` the inner side of layer j's sheet (j >= 2), ``outer_side`` the outer side of every
+sheet, ``outer_layer`` the closed outermost layer or ``lab_boundary`` the truncation of the lab.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.read import facet_indices, fast_topology
 from amails_fem.meshing.rooms import RoomMesh, estimate_tetrahedra, resolve_sizes, room_solve_bytes
 from amails_fem.meshing.session import gmsh_session
-from amails_fem.specs.openings import Door, SideFrame, Tube, outer_region
+from amails_fem.specs.openings import Door, SideFrame, Tube, layer_frames, opening_stack
 from amails_fem.specs.rooms import BoxRoom, CylinderRoom
 from amails_fem.validate import require_positive
 
@@ -45,9 +50,11 @@ class OpenRoomMesh(RoomMesh):
     apertures: dict = field(default_factory=dict)  # opening_i -> interior facet indices (room side is 'in_room')
     conductor_facets: np.ndarray = None  # boundary facets carrying the conductor's Neumann data (both sheet sides)
     truncation_facets: np.ndarray = None  # lab truncation (Dirichlet: the ambient field); empty for a gap
-    outer: str = "gap"
-    outer_m: float = 0.0  # gap thickness or lab margin (m)
+    outer: str = "gap"  # the outermost region: "gap" (closed by the next layer) or "lab"
+    outer_m: float = 0.0  # its thickness: the outermost gap or the lab margin (m)
     opening_size_m: float = 0.0
+    region: np.ndarray = None  # (n_elements,) int: 0 the room (and tubes), j the gap j, len(gaps_m) + 1 the lab
+    gaps_m: tuple = ()  # the meshed gaps (gap j between layer j and j + 1, m)
 
 
 def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float:
@@ -62,18 +69,24 @@ def resolve_opening_size(spec, wall_size_m: float, opening_size_m=None) -> float
     return value
 
 
-def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, margin: float) -> float:
-    """Tetrahedra of a room with openings, before meshing: the room (meshing.rooms.estimate_tetrahedra), the outer region
-    (the gap at its wall size, the lab at the bulk size) and the rim refinement, ~6 pi P / (g^2 r) per rim of
-    length P at size r growing at slope g = (size - r) / (RIM_GROWTH size) (integrated over the refined tube round it)."""
-    if isinstance(spec, BoxRoom):
-        inner, outer = float(np.prod(2 * spec.half_m)), float(np.prod(2 * (spec.half_m + margin)))
-    else:
-        inner = math.pi * spec.radius_m**2 * spec.height_m
-        outer = math.pi * (spec.radius_m + margin) ** 2 * (spec.height_m + 2 * margin)
-    h_out = 0.5 * (min(wall, margin) + gap_size_m(size, wall, margin)) if lead == "gap" else size
+def estimate_elements(spec, size: float, wall: float, rim: float, gaps_m: tuple, lab_m: float | None) -> float:
+    """Tetrahedra of a room with openings, before meshing: the room (meshing.rooms.estimate_tetrahedra), the gaps
+    (each at its wall size), the lab (bulk size) and the rim refinement, ~6 pi P / (g^2 r) per rim of length P at
+    size r growing at slope g = (size - r) / (RIM_GROWTH size) (integrated over the refined tube round it), one rim
+    per layer an opening passes."""
+    def volume(grow: float) -> float:
+        if isinstance(spec, BoxRoom):
+            return float(np.prod(2 * (spec.half_m + grow)))
+        return math.pi * (spec.radius_m + grow) ** 2 * (spec.height_m + 2 * grow)
+
     n = estimate_tetrahedra(spec, size, wall)
-    n += 6.0 * (outer - inner) / h_out**3
+    offset = 0.0
+    for gap in gaps_m:
+        h_gap = 0.5 * (min(wall, gap) + gap_size_m(size, wall, gap))
+        n += 6.0 * (volume(offset + gap) - volume(offset)) / h_gap**3
+        offset += gap
+    if lab_m is not None:
+        n += 6.0 * (volume(offset + lab_m) - volume(offset)) / size**3
     g = max((size - rim) / (RIM_GROWTH * size), 1e-3)
     for op in spec.openings:
         if isinstance(op, Door):
@@ -81,7 +94,7 @@ def estimate_elements(spec, size: float, wall: float, rim: float, lead: str, mar
         else:
             rims = 2 * math.pi * op.radius_m * (2 if op.length_m > 0 else 1)
             n += 24.0 * 2 * math.pi * op.radius_m * op.length_m / rim**2  # the tube wall at rim size
-        n += 6 * math.pi * rims / (g**2 * rim)
+        n += 6 * math.pi * rims * op.layers / (g**2 * rim)
     return n
 
 
@@ -94,9 +107,18 @@ def gap_size_m(size: float, wall: float, margin: float) -> float:
 
 
 def outer_margin_m(spec) -> tuple[str, float]:
-    """(region, thickness): ("gap", gap_m) or ("lab", lab_m, default half the room's largest dimension)."""
-    lead, margin = outer_region(spec.openings)
-    return lead, float(margin if margin is not None else 0.5 * spec.extent_m)
+    """(region, thickness) of the outermost region: ("gap", the outermost meshed gap) or ("lab", lab_m, default
+    half the room's largest dimension)."""
+    gaps, lab_m = region_stack(spec)
+    return ("lab", lab_m) if lab_m is not None else ("gap", gaps[-1])
+
+
+def region_stack(spec) -> tuple[tuple, float | None]:
+    """(the meshed gaps in m, the lab margin in m or None without a lab) of a room with openings
+    (specs.openings.opening_stack: the gaps up to the outermost one an opening reaches)."""
+    stack = opening_stack(spec.openings, getattr(spec, "gaps_m", ()))
+    lab_m = (stack.lab_m if stack.lab_m is not None else 0.5 * spec.extent_m) if stack.lab else None
+    return tuple(float(g) for g in stack.gaps_m), (None if lab_m is None else float(lab_m))
 
 
 def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, progress: Progress = QUIET,
@@ -107,33 +129,45 @@ def mesh_open_room(spec, *, size_m=None, wall_size_m=None, opening_size_m=None, 
     size, wall = resolve_sizes(spec, size_m, wall_size_m)
     rim = resolve_opening_size(spec, wall, opening_size_m)
     lead, margin = outer_margin_m(spec)
-    n_est = estimate_elements(spec, size, wall, rim, lead, margin)
+    gaps, lab_m = region_stack(spec)
+    n_est = estimate_elements(spec, size, wall, rim, gaps, lab_m)
     what = f"mesh.opening_size_m = {rim:g} m with mesh.size_m = {size:g} m (~{n_est:.1e} tetrahedra)"
     hint = "choose a larger mesh.opening_size_m (edge refinement) or mesh.size_m"
     require_memory(room_solve_bytes(n_est, 2), what, hint)
     key_data = {"spec": spec.spec_hash(), "shape": f"{spec.shape}_openings", "size": size, "wall": wall, "rim": rim,
-                "gap_size_per_width": GAP_SIZE_PER_WIDTH, "rim_growth": RIM_GROWTH}
+                "gap_size_per_width": GAP_SIZE_PER_WIDTH, "rim_growth": RIM_GROWTH, "regions_recipe": 1}
     if any(_is_side_door(spec, op) for op in spec.openings):
         key_data["side_door_recipe"] = 1  # the sector construction (_side_door_sectors)
     names = spec.wall_names
     t0 = time.perf_counter()
-    with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {lead} "
+    where = f"{len(gaps)} gap(s)" + (" and the lab" if lab_m is not None else "") if len(gaps) > 1 else lead
+    with progress.step(f"meshing room with {len(spec.openings)} opening(s) into the {where} "
                        f"(size {size:g} m, walls {wall:g} m, rims {rim:g} m)") as info:
         key, from_cache, (raw, named, groups) = cached_mesh(
-            f"{spec.shape}_openings", key_data, lambda g: _build(g, spec, size, wall, rim, lead, margin), names=names,
+            f"{spec.shape}_openings", key_data, lambda g: _build(g, spec, size, wall, rim, gaps, lab_m), names=names,
             cell_tags=True, use_cache=use_cache, progress=progress)
-        mesh, walls, in_room, conductor, truncation, apertures = split_sheets(raw, named, groups["room"], spec, lead)
+        region = np.zeros(raw.t.shape[1], np.int64)
+        for j, name in enumerate(region_names(gaps, lab_m)):
+            region[groups[name]] = j
+        mesh, walls, region, conductor, truncation, apertures = split_sheets(raw, named, region, spec,
+                                                                             lab_m is not None)
         info["note"] = f"{mesh.t.shape[1]} tetrahedra{' (cached)' if from_cache else ''}"
     return OpenRoomMesh(mesh=mesh, walls=walls, size_m=size, wall_size_m=wall, geometric_order=1, key=key,
-                        seconds=time.perf_counter() - t0, from_cache=from_cache, in_room=in_room, apertures=apertures,
-                        conductor_facets=conductor, truncation_facets=truncation, outer=lead, outer_m=margin,
-                        opening_size_m=rim)
+                        seconds=time.perf_counter() - t0, from_cache=from_cache, in_room=region == 0,
+                        apertures=apertures, conductor_facets=conductor, truncation_facets=truncation, outer=lead,
+                        outer_m=margin, opening_size_m=rim, region=region, gaps_m=gaps)
+
+
+def region_names(gaps_m: tuple, lab_m: float | None) -> list[str]:
+    """The volume groups, region by region: room, gap_1 .. gap_K, lab (when there is one)."""
+    return ["room"] + [f"gap_{j}" for j in range(1, len(gaps_m) + 1)] + (["lab"] if lab_m is not None else [])
 
 
 # -- geometry -------------------------------------------------------------------------------------------------------
-def _point(spec, wall: str, u: float, v: float, w: float = 0.0) -> np.ndarray:
-    """Room-frame point at in-plane (u, v) of ``wall`` and w metres outside its plane."""
-    fr = spec.opening_frames[wall]
+def _point(spec, wall: str, u: float, v: float, w: float = 0.0, frames=None) -> np.ndarray:
+    """Room-frame point at in-plane (u, v) of ``wall`` (of the room, or of an outer layer's frames) and w metres
+    outside its plane."""
+    fr = (frames or spec.opening_frames)[wall]
     if isinstance(fr, SideFrame):
         return fr.point(u, v, w)
     x = np.zeros(3)
@@ -150,8 +184,9 @@ def _tube_axis(spec, op) -> tuple[np.ndarray, np.ndarray]:
     return _point(spec, op.wall, *op.center_m), fr.sign * np.eye(3)[fr.k]
 
 
-def _rect_loop(occ, spec, wall, cu, cv, eu, ev) -> int:
-    pts = [occ.addPoint(*_point(spec, wall, cu + a * eu, cv + b * ev)) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+def _rect_loop(occ, spec, wall, cu, cv, eu, ev, frames=None) -> int:
+    pts = [occ.addPoint(*_point(spec, wall, cu + a * eu, cv + b * ev, frames=frames))
+           for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
     lines = [occ.addLine(pts[i], pts[(i + 1) % 4]) for i in range(4)]
     return occ.addCurveLoop(lines)
 
@@ -204,9 +239,11 @@ def _side_door_apertures(gmsh_, omap_door: list, omap_leaf, room_vols: set) -> l
     return sorted(faces)
 
 
-def _opening_entities(occ, spec, op) -> tuple[list, list]:
-    """(aperture surfaces, other entities (dim, tag)) of one opening, before the fragment (not side doors)."""
-    fr = spec.opening_frames[op.wall]
+def _opening_entities(occ, spec, op, frames=None) -> tuple[list, list]:
+    """(aperture surfaces, other entities (dim, tag)) of one opening in the room's wall or, with an outer layer's
+    frames, in that layer's wall (the same outline projected outward), before the fragment (not side doors)."""
+    frames = frames or spec.opening_frames
+    fr = frames[op.wall]
     cu, cv = op.center_m
     if isinstance(fr, SideFrame):  # a radial cutter from just inside the curved wall to the tube's mouth
         base, normal = _tube_axis(spec, op)
@@ -215,31 +252,33 @@ def _opening_entities(occ, spec, op) -> tuple[list, list]:
     k, sign, iu = fr.k, fr.sign, fr.iu
     if isinstance(op, Door):
         eu, ev = op.half_extent_m
-        outer = _rect_loop(occ, spec, op.wall, cu, cv, eu, ev)
+        outer = _rect_loop(occ, spec, op.wall, cu, cv, eu, ev, frames)
         if op.seam_m is None:
             return [(2, occ.addPlaneSurface([outer]))], []
         if op.seam_m == 0:
             return [], [(2, occ.addPlaneSurface([outer]))]  # a leaf with contact: wall all over
         s = op.seam_m
-        inner = _rect_loop(occ, spec, op.wall, cu, cv, eu - s, ev - s)
+        inner = _rect_loop(occ, spec, op.wall, cu, cv, eu - s, ev - s, frames)
         return [(2, occ.addPlaneSurface([outer, inner]))], [(2, occ.addPlaneSurface([inner]))]
-    c = _point(spec, op.wall, cu, cv)
+    c = _point(spec, op.wall, cu, cv, frames=frames)
     normal = sign * np.eye(3)[k]
     if op.length_m == 0:
         return [(2, occ.addDisk(*c, op.radius_m, op.radius_m, zAxis=list(normal), xAxis=list(np.eye(3)[iu])))], []
     return [], [(3, occ.addCylinder(*c, *(normal * op.length_m), op.radius_m))]
 
 
-def _room_and_outer(occ, spec, margin: float) -> tuple[int, int]:
-    """The room's volume and the outer box or cylinder grown by margin on every side (gmsh OCC tags)."""
+def _nested_volumes(occ, spec, gaps_m: tuple, lab_m: float | None) -> list[int]:
+    """The room's volume, the walls of layers 2 .. K + 1 (the room grown by the cumulative gaps) and the lab's outer
+    box (grown by lab_m beyond the last), innermost first (gmsh OCC tags). A cylinder takes one gap or the lab."""
+    grow = list(np.cumsum(gaps_m)) if gaps_m else []
+    if lab_m is not None:
+        grow.append((grow[-1] if grow else 0.0) + lab_m)
     if isinstance(spec, BoxRoom):
         h = spec.half_m
-        return occ.addBox(*(-h), *(2 * h)), occ.addBox(*(-h - margin), *(2 * (h + margin)))
+        return [occ.addBox(*(-h - g), *(2 * (h + g))) for g in [0.0] + grow]
     e = np.eye(3)[spec.axis_index]
     half = 0.5 * spec.height_m
-    room = occ.addCylinder(*(-half * e), *(2 * half * e), spec.radius_m)
-    outer = occ.addCylinder(*(-(half + margin) * e), *(2 * (half + margin) * e), spec.radius_m + margin)
-    return room, outer
+    return [occ.addCylinder(*(-(half + g) * e), *(2 * (half + g) * e), spec.radius_m + g) for g in [0.0] + grow]
 
 
 def opening_geometry(spec) -> dict:
@@ -248,9 +287,9 @@ def opening_geometry(spec) -> dict:
     centre of mass}} (m^2, m). A side door's aperture is the curved patch, area R dtheta h (docs/openings.md)."""
     if not isinstance(spec, (BoxRoom, CylinderRoom)) or not spec.openings:
         raise SpecError("opening_geometry needs a box or cylinder room with openings")
-    lead, margin = outer_margin_m(spec)
+    gaps, lab_m = region_stack(spec)
     with gmsh_session() as gmsh_:
-        _, _, groups, rims = _geometry(gmsh_, spec, lead, margin)
+        _, groups, rims = _geometry(gmsh_, spec, gaps, lab_m)
         occ = gmsh_.model.occ
         areas = {name: float(sum(occ.getMass(2, t) for t in tags)) for name, tags in groups.items()}
         lengths = {name: float(sum(occ.getMass(1, c) for c in curves)) for name, curves in rims.items()}
@@ -259,24 +298,34 @@ def opening_geometry(spec) -> dict:
     return {"area_m2": areas, "rim_m": lengths, "centre_m": centres}
 
 
-def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin: float) -> None:
-    """Inside a gmsh session: room, outer region, openings, physical groups, size fields, the mesh."""
-    room_vols, outer_vols, groups, rims = _geometry(gmsh_, spec, lead, margin)
-    gmsh_.model.addPhysicalGroup(3, sorted(room_vols), name="room")
-    gmsh_.model.addPhysicalGroup(3, sorted(outer_vols), name="outer")
+def _build(gmsh_, spec, size: float, wall: float, rim: float, gaps_m: tuple, lab_m: float | None) -> None:
+    """Inside a gmsh session: room, gaps, lab, openings, physical groups, size fields, the mesh."""
+    region, groups, rims = _geometry(gmsh_, spec, gaps_m, lab_m)
+    names = region_names(gaps_m, lab_m)
+    vols = {j: sorted(v for v, r in region.items() if r == j) for j in range(len(names))}
+    for j, name in enumerate(names):
+        gmsh_.model.addPhysicalGroup(3, vols[j], name=name)
     for name, tags in groups.items():
         gmsh_.model.addPhysicalGroup(2, tags, name=name)
-    sheets = [t for name, tags in groups.items() if not name.startswith("opening_") and name != "lab_boundary"
-              for t in tags]
+    layer1 = [t for name, tags in groups.items() if name in spec.wall_names or name.startswith("tube_") for t in tags]
     tubes = [t for name, tags in groups.items() if name.startswith("tube_") for t in tags]
-    wall_eff = min(wall, margin) if lead == "gap" else wall
     rim_curves = sorted({c for curves in rims.values() for c in curves})
-    apertures = [t for name, tags in groups.items() if name.startswith("opening_") for t in tags]
-    gap = (sorted(outer_vols), gap_size_m(size, wall_eff, margin), apertures) if lead == "gap" else None
-    room_sheets = [t for name, tags in groups.items() if name not in ("outer_layer", "lab_boundary")
-                   and not name.startswith("opening_") for t in tags]
-    _size_fields(gmsh_, room_sheets if gap else sheets, rim_curves, tubes, size, wall_eff, rim, spec,
-                 room=sorted(room_vols), gap=gap)
+    zones = []  # (volumes or None, surfaces, size at them, size far from them, distance of the growth)
+    wall_room = min(wall, gaps_m[0]) if gaps_m else wall
+    grow_wall = 3.0 * size if wall_room < size else 1e-9
+    if not gaps_m:  # the lab right outside the room: the wall size on both sides of its wall
+        zones.append((None, layer1, wall_room, size, grow_wall))
+    else:
+        zones.append((vols[0], layer1, wall_room, size, grow_wall))
+        for j, gap in enumerate(gaps_m, start=1):  # each gap: the wall size at its apertures, gap_size_m beyond
+            w_j = min(wall, gap)
+            apertures = [t for name, tags in groups.items() if name.startswith("opening_")
+                         and _aperture_layer(name) in (j, j + 1) for t in tags]
+            zones.append((vols[j], apertures, w_j, max(w_j, gap_size_m(size, w_j, gap)), RIM_GROWTH * size))
+        if lab_m is not None:  # the lab side of the outermost layer at the wall size
+            outermost = groups.get(f"layer{len(gaps_m) + 1}", [])
+            zones.append((vols[len(gaps_m) + 1], outermost, wall, size, 3.0 * size if wall < size else 1e-9))
+    _size_fields(gmsh_, zones, rim_curves, tubes, size, rim, spec)
     gmsh_.option.setNumber("Mesh.Algorithm3D", 10)  # HXT
     gmsh_.option.setNumber("Mesh.Optimize", 1)
     gmsh_.model.mesh.generate(3)
@@ -284,77 +333,90 @@ def _build(gmsh_, spec, size: float, wall: float, rim: float, lead: str, margin:
     gmsh_.model.mesh.renumberNodes(old, new)
 
 
-def _geometry(gmsh_, spec, lead: str, margin: float):
-    """Room, outer region and openings fragmented into one model: (room volumes, outer volumes, surface groups,
-    rims: opening_i -> the boundary curves of its aperture)."""
+def _aperture_layer(name: str) -> int:
+    """The layer of an aperture group: opening_i (the room's wall, layer 1) or opening_i_layerj."""
+    return int(name.rsplit("_layer", 1)[1]) if "_layer" in name else 1
+
+
+def _geometry(gmsh_, spec, gaps_m: tuple, lab_m: float | None):
+    """Room, gaps, lab and openings fragmented into one model: (region of each volume: 0 the room and the tube
+    interiors, j the gap j, len(gaps_m) + 1 the lab; surface groups; rims: aperture group -> its boundary curves)."""
     occ = gmsh_.model.occ
-    room, outer = _room_and_outer(occ, spec, margin)
-    tools, owners = [(3, room)], [None]
-    aperture_inputs = {}
+    nested = _nested_volumes(occ, spec, gaps_m, lab_m)
+    tools = [(3, v) for v in nested[:-1]]
+    n_nested = len(tools)
+    aperture_inputs = {}  # tool index -> (opening index, layer)
     side_doors = {}  # opening index -> tool indices of its door sector and leaf sector (or None)
+    offsets = np.concatenate([[0.0], np.cumsum(gaps_m)]) if gaps_m else np.zeros(1)
     for i, op in enumerate(spec.openings):
         if _is_side_door(spec, op):
-            sectors = _side_door_sectors(occ, spec, op, margin)
+            sectors = _side_door_sectors(occ, spec, op, gaps_m[0] if gaps_m else lab_m)
             side_doors[i] = [len(tools) + k for k in range(len(sectors))] + [None] * (2 - len(sectors))
             tools.extend((3, t) for t in sectors)
-            owners.extend([i] * len(sectors))
             continue
-        apert, other = _opening_entities(occ, spec, op)
-        for ent in apert:
-            aperture_inputs[len(tools)] = i
-            tools.append(ent)
-            owners.append(i)
-        for ent in other:
-            tools.append(ent)
-            owners.append(i)
-    _, omap = occ.fragment([(3, outer)], tools)
+        for layer in range(1, op.layers + 1):
+            frames = None if layer == 1 else layer_frames(spec.opening_frames, float(offsets[layer - 1]))
+            apert, other = _opening_entities(occ, spec, op, frames)
+            for ent in apert:
+                aperture_inputs[len(tools)] = (i, layer)
+                tools.append(ent)
+            tools.extend(other)
+    _, omap = occ.fragment([(3, nested[-1])], tools)
     occ.synchronize()
-    room_vols = {t for d, t in omap[1] if d == 3}
+    region = {}
+    for j in range(len(nested) - 1, -1, -1):  # the innermost nested volume holding a piece names its region
+        for d, t in (omap[0] if j == len(nested) - 1 else omap[1 + j]):
+            if d == 3:
+                region[t] = j
     sector_tools = {j for js in side_doors.values() for j in js if j is not None}
     for j, (dim, _) in enumerate(tools):
-        if dim == 3 and j > 0 and j not in sector_tools:  # tube interiors belong to the room side
-            room_vols |= {t for d, t in omap[1 + j] if d == 3}
-    all_vols = {t for _, t in gmsh_.model.getEntities(3)}
-    outer_vols = all_vols - room_vols
+        if dim == 3 and j >= n_nested and j not in sector_tools:  # tube interiors belong to the room side
+            region.update({t: 0 for d, t in omap[1 + j] if d == 3})
+    room_vols = {v for v, r in region.items() if r == 0}
     aperture_of = {}
-    for j, i in aperture_inputs.items():
+    for j, owner in aperture_inputs.items():
         for d, t in omap[1 + j]:
             if d == 2:
-                aperture_of[t] = i
+                aperture_of[t] = owner
     for i, (j_door, j_leaf) in side_doors.items():
         if spec.openings[i].is_open:  # a leaf with contact leaves the side whole
             for t in _side_door_apertures(gmsh_, omap[1 + j_door], None if j_leaf is None else omap[1 + j_leaf],
                                           room_vols):
-                aperture_of[t] = i
+                aperture_of[t] = (i, 1)
     groups: dict[str, list[int]] = {}
     tol = 1e-6 * spec.extent_m
     for _, s in gmsh_.model.getEntities(2):
         up, _ = gmsh_.model.getAdjacencies(2, s)
         up = [int(v) for v in up]
         if len(up) == 1:
-            groups.setdefault("lab_boundary" if lead == "lab" else "outer_layer", []).append(s)
+            groups.setdefault("lab_boundary" if lab_m is not None else "outer_layer", []).append(s)
             continue
-        sides = {v in room_vols for v in up}
-        if sides != {True, False}:
-            continue  # between the room and a tube interior: not a boundary
-        com = np.array(occ.getCenterOfMass(2, s))
-        name = _classify_interface(spec, s, com, aperture_of, tol)
+        inner, outer = sorted(region[v] for v in up)
+        if inner == outer:
+            continue  # inside one region (between the room and a tube interior, a side door's sector faces)
+        if outer != inner + 1:
+            raise RuntimeError(f"surface {s} joins regions {inner} and {outer}, which are not neighbours")
+        if s in aperture_of:
+            i, layer = aperture_of[s]
+            name = f"opening_{i}" if layer == 1 else f"opening_{i}_layer{layer}"
+        elif outer == 1:
+            name = _classify_interface(spec, s, np.array(occ.getCenterOfMass(2, s)), tol)
+        else:
+            name = f"layer{outer}"
         groups.setdefault(name, []).append(s)
     rims = {name: sorted({abs(c) for _, c in gmsh_.model.getBoundary([(2, t) for t in tags], combined=True,
                                                                       oriented=False)})
             for name, tags in groups.items() if name.startswith("opening_")}  # internal curves (OCC seams) cancel
-    return room_vols, outer_vols, groups, rims
+    return region, groups, rims
 
 
 def _is_side_door(spec, op) -> bool:
     return isinstance(op, Door) and isinstance(spec.opening_frames[op.wall], SideFrame)
 
 
-def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol: float) -> str:
-    """Name of a surface between the room side and the outer region: opening_i (aperture, including a side door's
-    curved patch, found from the fragment), a wall (a side door's leaf is the side), or tube_i."""
-    if tag in aperture_of:
-        return f"opening_{aperture_of[tag]}"
+def _classify_interface(spec, tag: int, com: np.ndarray, tol: float) -> str:
+    """Name of a surface between the room side and the first outer region that is not an aperture found from the
+    fragment: a tube's far mouth (opening_i), a wall (a side door's leaf is the side), or tube_i."""
     frames = spec.opening_frames
     for i, op in enumerate(spec.openings):
         if isinstance(op, Tube) and (op.length_m > 0 or isinstance(frames[op.wall], SideFrame)):
@@ -374,30 +436,22 @@ def _classify_interface(spec, tag: int, com: np.ndarray, aperture_of: dict, tol:
     raise RuntimeError(f"surface {tag} at {com.tolist()} is neither a wall, a tube nor an opening")
 
 
-def _size_fields(gmsh_, sheets, rims, tubes, size, wall, rim, spec, room=None, gap=None) -> None:
-    """Min of the thresholds: wall size at the conductor sheets, rim size at the opening edges and on the tube
-    walls (linear growth to the bulk size over RIM_GROWTH bulk sizes). gap = (volumes, size, aperture surfaces):
-    the wall threshold then acts in the room volumes only (their boundary included), and in the gap the size grows
-    from the wall size at the apertures to gap_size_m over the same distance."""
+def _size_fields(gmsh_, zones, rims, tubes, size, rim, spec) -> None:
+    """Min of the thresholds: per zone (volumes or None for everywhere, surfaces, size at them, size far from them,
+    growth distance) the size grows linearly away from its surfaces, restricted to its volumes (their boundary
+    included); the room: the wall size at its walls; a gap: the wall size at its apertures, gap_size_m beyond; the
+    rim size at the opening edges and on the tube walls (linear growth to the bulk size over RIM_GROWTH bulk
+    sizes) everywhere."""
     f = gmsh_.model.mesh.field
-    d_wall = f.add("Distance")
-    f.setNumbers(d_wall, "SurfacesList", sheets)
-    f.setNumber(d_wall, "Sampling", int(min(400, max(20, math.ceil(2 * spec.extent_m / wall)))))
-    t_wall = f.add("Threshold")
-    for k, v in (("InField", d_wall), ("SizeMin", wall), ("SizeMax", size), ("DistMin", 0.0),
-                 ("DistMax", 3.0 * size if wall < size else 1e-9)):
-        f.setNumber(t_wall, k, v)
-    fields = [t_wall]
-    if gap is not None:
-        fields = [_restricted(f, t_wall, room)]
-        d_ap = f.add("Distance")
-        f.setNumbers(d_ap, "SurfacesList", gap[2])
-        f.setNumber(d_ap, "Sampling", int(min(400, max(20, math.ceil(2 * spec.extent_m / wall)))))
-        t_gap = f.add("Threshold")
-        for k, v in (("InField", d_ap), ("SizeMin", wall), ("SizeMax", max(wall, gap[1])), ("DistMin", 0.0),
-                     ("DistMax", RIM_GROWTH * size)):
-            f.setNumber(t_gap, k, v)
-        fields.append(_restricted(f, t_gap, gap[0]))
+    fields = []
+    for volumes, surfaces, s_min, s_max, grow in zones:
+        d = f.add("Distance")
+        f.setNumbers(d, "SurfacesList", surfaces)
+        f.setNumber(d, "Sampling", int(min(400, max(20, math.ceil(2 * spec.extent_m / s_min)))))
+        t = f.add("Threshold")
+        for k, v in (("InField", d), ("SizeMin", s_min), ("SizeMax", s_max), ("DistMin", 0.0), ("DistMax", grow)):
+            f.setNumber(t, k, v)
+        fields.append(t if volumes is None else _restricted(f, t, volumes))
     sources = []
     if rims:
         d_rim = f.add("Distance")
@@ -433,32 +487,43 @@ def _restricted(f, field: int, volumes) -> int:
     return r
 
 
-def split_sheets(mesh, named: dict, in_room: np.ndarray, spec, lead: str):
-    """Duplicate the sheet vertices (not those on an opening's rim) for the outer region's tetrahedra.
+def split_sheets(mesh, named: dict, region: np.ndarray, spec, lab: bool):
+    """Duplicate each layer's sheet vertices (not those on an aperture's rim) for the tetrahedra outside that layer.
 
-    Returns (mesh, walls, in_room, conductor facets, truncation facets, apertures): walls maps the closed room's wall
-    names (room side), tube_i and outer_side (the outer side of every sheet) and outer_layer / lab_boundary to
-    facet indices of the new mesh.
+    region: (n_elements,) int, 0 the room, j the gap j, the last the lab (when lab). Layer 1's sheets are the room's
+    walls and the tube walls; layer j >= 2 the group layerj. Returns (mesh, walls, region, conductor facets,
+    truncation facets, apertures): walls maps the closed room's wall names (room side), tube_i, layerj (inner side),
+    outer_side (the outer side of every sheet) and outer_layer / lab_boundary to facet indices of the new mesh.
     """
-    sheet_names = [n for n in named if n in spec.wall_names or n.startswith("tube_")]
+    def layer_of(name: str) -> int:
+        return int(name[len("layer"):]) if name.startswith("layer") else 1
+
+    sheet_names = [n for n in named if n in spec.wall_names or n.startswith("tube_")
+                   or (n.startswith("layer") and n[len("layer"):].isdigit())]
     aperture_names = [n for n in named if n.startswith("opening_")]
     sheet_tri = {n: mesh.facets[:, named[n]].T for n in sheet_names}
-    sheet_v = np.unique(np.concatenate([t.ravel() for t in sheet_tri.values()]))
     rim_v = np.unique(np.concatenate([mesh.facets[:, named[n]].ravel() for n in aperture_names])) \
         if aperture_names else np.array([], int)
-    dup = np.setdiff1d(sheet_v, rim_v)
-    nv = mesh.p.shape[1]
-    new_id = np.arange(nv)
-    new_id[dup] = nv + np.arange(len(dup))
-    p = np.hstack([mesh.p, mesh.p[:, dup]])
-    t = mesh.t.copy()
-    t[:, ~in_room] = new_id[t[:, ~in_room]]
+    p, t = mesh.p, mesh.t.copy()
+    ext = "lab_boundary" if lab else "outer_layer"
+    ext_tri = mesh.facets[:, named[ext]].T
+    outer_sides = []
+    for layer in sorted({layer_of(n) for n in sheet_names}):
+        tri = np.concatenate([sheet_tri[n] for n in sheet_names if layer_of(n) == layer])
+        dup = np.setdiff1d(np.unique(tri), rim_v)
+        nv = p.shape[1]
+        new_id = np.arange(nv)
+        new_id[dup] = nv + np.arange(len(dup))
+        p = np.hstack([p, p[:, dup]])
+        outside = region >= layer
+        t[:, outside] = new_id[t[:, outside]]
+        outer_sides.append(new_id[tri])
+        ext_tri = new_id[ext_tri]
     out = MeshTet1(np.ascontiguousarray(p), np.ascontiguousarray(t))
     fast_topology(out)
-    ext = "lab_boundary" if lead == "lab" else "outer_layer"
     queries = dict(sheet_tri)
-    queries["outer_side"] = new_id[np.concatenate(list(sheet_tri.values()))]
-    queries[ext] = new_id[mesh.facets[:, named[ext]].T]
+    queries["outer_side"] = np.concatenate(outer_sides)
+    queries[ext] = ext_tri
     queries.update({n: mesh.facets[:, named[n]].T for n in aperture_names})
     found = np.split(facet_indices(out, np.concatenate(list(queries.values()))),
                      np.cumsum([len(q) for q in queries.values()])[:-1])  # one sorted search for all groups
@@ -467,9 +532,9 @@ def split_sheets(mesh, named: dict, in_room: np.ndarray, spec, lead: str):
     for n in spec.wall_names:
         walls.setdefault(n, np.array([], np.int64))
     boundary = out.boundary_facets()
-    truncation = walls[ext] if lead == "lab" else np.array([], np.int64)
+    truncation = walls[ext] if lab else np.array([], np.int64)
     conductor = np.setdiff1d(boundary, truncation)
     expected = sum(len(v) for k, v in walls.items() if k != "outer_side") + len(walls["outer_side"])
     if len(boundary) != expected:
         raise RuntimeError(f"sheet split left {len(boundary)} boundary facets, expected {expected}")
-    return out, walls, in_room, conductor, truncation, apertures
+    return out, walls, region, conductor, truncation, apertures

@@ -86,14 +86,20 @@ class OpeningRoomResponse(RoomResponse):
 
     def opening_fluxes(self) -> dict:
         """Net flux of B out of the room through the openings, per polarization (and per ambient direction):
-        'consistent' (Galerkin, all openings together; zero to the solver tolerance), 'surface' per opening
-        (quadrature of B . n on the aperture facets from the room side), 'gross' per opening (int |B . n|);
-        B per unit mu0 J (m^3) or per unit ambient field (m^2)."""
+        'consistent' (Galerkin, all openings together; zero to the solver tolerance), 'consistent_regions' the same
+        out of each region (room, gap_1, ...; the closed ones, all but a lab), 'surface' per aperture (quadrature
+        of B . n on its facets from its inner side: the room for opening_i, gap j - 1 for opening_i_layerj),
+        'gross' per aperture (int |B . n|); B per unit mu0 J (m^3) or per unit ambient field (m^2)."""
         rm: OpenRoomMesh = self.room_mesh
-        chi = np.zeros(self.basis.N)
-        chi[np.unique(self.basis.element_dofs[:, rm.in_room])] = 1.0
-        consistent = -(self.residuals @ chi)
-        out = {"consistent": consistent.tolist(), "surface": {}, "gross": {}}
+        region = rm.region if rm.region is not None else np.where(rm.in_room, 0, 1)
+        regions = {}
+        for j in range(int(region.max()) + 1):
+            if rm.outer == "lab" and j == int(region.max()):
+                continue  # the lab: the flux leaves through its truncation
+            chi = np.zeros(self.basis.N)
+            chi[np.unique(self.basis.element_dofs[:, region == j])] = 1.0
+            regions["room" if j == 0 else f"gap_{j}"] = (-(self.residuals @ chi)).tolist()
+        out = {"consistent": regions["room"], "consistent_regions": regions, "surface": {}, "gross": {}}
         for name, facets in rm.apertures.items():
             pts, normals, weights = _aperture_quadrature(rm, facets)
             G = gradient_matrices(self.basis, pts)
@@ -107,11 +113,12 @@ class OpeningRoomResponse(RoomResponse):
 
 
 def _aperture_quadrature(rm: OpenRoomMesh, facets: np.ndarray):
-    """Points just inside the room-side element of each aperture facet (3-point rule, exact for quadratics),
-    the normals out of the room and the weights (m^2)."""
+    """Points just inside the inner-side element of each aperture facet (the room, or the gap inside the layer;
+    3-point rule, exact for quadratics), the normals out of that side and the weights (m^2)."""
     mesh = rm.mesh
     f2t = mesh.f2t[:, facets]
-    room_el = np.where(rm.in_room[f2t[0]], f2t[0], f2t[1])
+    region = rm.region if rm.region is not None else np.where(rm.in_room, 0, 1)
+    room_el = np.where(region[f2t[0]] < region[f2t[1]], f2t[0], f2t[1])
     X = mesh.p[:, mesh.facets[:, facets]]  # (3, 3 vertices, nf)
     n = np.cross(X[:, 1] - X[:, 0], X[:, 2] - X[:, 0], axis=0)
     area = 0.5 * np.linalg.norm(n, axis=0)

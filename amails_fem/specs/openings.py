@@ -7,6 +7,12 @@ An opening joins the room's air to an outer region (docs/openings.md, docs/physi
 - ``leads_to = "lab"``: the lab, a truncated region reaching ``lab_m`` beyond the room on every side, whose outer
   boundary carries the ambient field (zero, or a uniform test field).
 
+Several layers (box rooms, ``gaps_m`` on the room: the gaps between layer i and i + 1, so n = len(gaps_m) + 1
+layers, layer 1 the room's own wall): an opening with ``layers = k`` passes through layers 1..k, the same outline
+(in-plane centre and size) projected outward onto each of those walls, and leads into gap k (leads_to "gap",
+k <= n - 1) or, through every layer (k = n), into the lab. Without ``gaps_m`` the stack is today's: one gap of
+``gap_m`` (two layers) for "gap" openings, one layer for "lab" openings, and ``layers`` must be 1.
+
 In-plane coordinates (``center_m`` = (u, v) in metres, room frame, origin at the room centre):
 
     wall        normal   u   v
@@ -115,11 +121,19 @@ def _center(value, field: str) -> tuple[float, float]:
     return c
 
 
+DEFAULT_GAP_M = 0.1  # an opening's gap_m when neither it nor the room (gaps_m) gives one
+
+
 def _outer_region(opening, field: str) -> None:
     require_option(opening.leads_to, f"{field}.leads_to", LEADS_TO)
-    object.__setattr__(opening, "gap_m", require_positive(opening.gap_m, f"{field}.gap_m"))
+    if opening.gap_m is not None:
+        object.__setattr__(opening, "gap_m", require_positive(opening.gap_m, f"{field}.gap_m"))
     if opening.lab_m is not None:
         object.__setattr__(opening, "lab_m", require_positive(opening.lab_m, f"{field}.lab_m"))
+    if isinstance(opening.layers, bool) or not isinstance(opening.layers, (int, np.integer)) or opening.layers < 1:
+        raise SpecError(f"{field}.layers must be a whole number >= 1 (the layers 1..k the opening passes through); "
+                        f"got {opening.layers!r}")
+    object.__setattr__(opening, "layers", int(opening.layers))
 
 
 @dataclass(frozen=True)
@@ -128,8 +142,9 @@ class Door:
 
     seam_m: None, an open doorway; 0, closed by a leaf with contact (no opening left); > 0, closed by a leaf
     that leaves a seam of this width all round (no contact). leads_to: "gap" (a closed gap of thickness gap_m
-    to the next layer) or "lab" (a truncated lab region reaching lab_m beyond the room; default half the room's
-    largest dimension).
+    to the next layer; None: 0.1 m, or the room's gaps_m) or "lab" (a truncated lab region reaching lab_m beyond
+    the outermost layer; default half the room's largest dimension). layers = k: the door is in layers 1..k
+    (the same outline in each; k > 1 needs the room's gaps_m), leading into gap k or, for k = n, the lab.
     """
 
     wall: str
@@ -138,8 +153,9 @@ class Door:
     height_m: float
     seam_m: float | None = None
     leads_to: str = "gap"
-    gap_m: float = 0.1
+    gap_m: float | None = None
     lab_m: float | None = None
+    layers: int = 1
 
     kind = "door"
 
@@ -184,15 +200,17 @@ class Door:
 class Tube:
     """A circular tube (waveguide-below-cutoff chimney) of radius_m through ``wall`` at center_m = (u, v), sticking
     length_m out of the wall into the outer region (length 0: a plain hole in the thin wall). Its far end opens
-    into the gap (leads_to "gap", length_m < gap_m) or the lab (leads_to "lab", length_m < lab_m)."""
+    into the gap (leads_to "gap", length_m < gap_m) or the lab (leads_to "lab", length_m < lab_m). layers = k > 1:
+    a plain hole (length_m = 0) in each of layers 1..k (a tube through several layers is not modelled)."""
 
     wall: str
     center_m: tuple
     radius_m: float
     length_m: float
     leads_to: str = "gap"
-    gap_m: float = 0.1
+    gap_m: float | None = None
     lab_m: float | None = None
+    layers: int = 1
 
     kind = "tube"
     is_open = True
@@ -220,19 +238,108 @@ class Tube:
 OPENING_TYPES = {"door": Door, "tube": Tube}
 
 
-def outer_region(openings) -> tuple[str, float] | None:
-    """(leads_to, thickness in m) shared by all openings of a room: gap_m for a gap, lab_m (or None) for the lab."""
+def check_gaps(gaps_m, field: str = "room.gaps_m") -> tuple:
+    """The gaps between layer i and i + 1 (m, each > 0) as a tuple of floats; () for none."""
+    if gaps_m is None:
+        return ()
+    if isinstance(gaps_m, (str, bytes)) or not hasattr(gaps_m, "__len__"):
+        raise SpecError(f"{field} must be a list of the gaps between layer i and i + 1 (m, each > 0); got {gaps_m!r}")
+    return tuple(require_positive(g, f"{field}[{i}]") for i, g in enumerate(gaps_m))
+
+
+@dataclass(frozen=True)
+class OpeningStack:
+    """The regions a room's openings reach: the meshed gaps (gap j between layer j and j + 1, m), whether the lab
+    lies beyond the last of them (lab_m beyond the outermost layer; None: half the room's largest dimension) and
+    the layer count n of the room. Region 0 is the room, region j the gap j, region len(gaps_m) + 1 the lab."""
+
+    gaps_m: tuple
+    lab: bool
+    lab_m: float | None
+    n_layers: int
+
+
+def opening_stack(openings, gaps_m=()) -> OpeningStack | None:
+    """The regions reached by (checked) openings: with the room's gaps_m, the gaps up to the outermost one an
+    opening reaches (every gap when one leads to the lab; gaps beyond are sealed off by a whole layer and do not
+    change the field inside it); without, today's single gap (gap_m) or the lab beyond the room's wall."""
     if not openings:
         return None
-    first = openings[0]
-    return first.leads_to, (first.gap_m if first.leads_to == "gap" else first.lab_m)
+    labs = [op for op in openings if op.leads_to == "lab"]
+    lab_m = labs[0].lab_m if labs else None
+    gaps = tuple(gaps_m)
+    if not gaps:
+        if labs:
+            return OpeningStack((), True, lab_m, 1)
+        return OpeningStack((openings[0].gap_m,), False, None, 2)
+    n = len(gaps) + 1
+    reach = n - 1 if labs else max(op.layers for op in openings)
+    return OpeningStack(gaps[:reach], bool(labs), lab_m, n)
 
 
-def check_openings(openings, frames: dict, extent_m: float) -> tuple:
-    """Validate a room's openings against its walls (frames: wall -> WallFrame; extent_m the room's largest size):
-    type, on a wall that can hold it, inside the wall, no overlap, one outer region, tubes that end inside it.
-    Returns the openings as a tuple."""
+def layer_frames(frames: dict, offset_m: float) -> dict:
+    """The flat walls of an outer layer offset_m outside the room's (box: half sizes grown by offset_m; a disc's
+    radius likewise); an opening in it has the same in-plane centre and size (the outline projected outward)."""
+    out = {}
+    for name, fr in frames.items():
+        if isinstance(fr, SideFrame):
+            out[name] = SideFrame(fr.axis, fr.radius_m + offset_m, fr.half_height_m + offset_m)
+        else:
+            bound = (fr.bound[0],) + tuple(b + offset_m for b in fr.bound[1:])
+            out[name] = WallFrame(fr.k, fr.sign, fr.iu, fr.iv, fr.offset_m + offset_m, bound)
+    return out
+
+
+def _check_layers(openings, gaps: tuple) -> tuple:
+    """Layer counts against the room's stack (gaps: room.gaps_m; () for today's single gap or lab) and each
+    opening's gap_m resolved (the gap it leads into; None for the lab through several layers)."""
+    out = []
+    if not gaps:
+        for i, op in enumerate(openings):
+            if op.layers != 1:
+                raise SpecError(f"openings[{i}].layers = {op.layers} needs the room's layer stack room.gaps_m (box "
+                                "rooms: the gaps between layer i and i + 1); without it layers must be 1")
+            out.append(op if op.gap_m is not None else _replace(op, gap_m=DEFAULT_GAP_M))
+        kinds = {op.leads_to for op in out}
+        if len(kinds) > 1:
+            raise SpecError("openings[*].leads_to must be the same for every opening of a room without room.gaps_m "
+                            f"(one outer region: the gap to the next layer or the lab); got {sorted(kinds)}")
+        return tuple(out)
+    n = len(gaps) + 1
+    for i, op in enumerate(openings):
+        k = op.layers
+        if k > n:
+            raise SpecError(f"openings[{i}].layers must be in 1..{n} (room.gaps_m gives {n} layers); got {k}")
+        if op.leads_to == "lab" and k != n:
+            raise SpecError(f"openings[{i}].layers must be {n} for leads_to = 'lab' (through every layer of the "
+                            f"room's {n}); got {k} (an opening into gap k has leads_to = 'gap')")
+        if op.leads_to == "gap" and k == n:
+            raise SpecError(f"openings[{i}].layers must be in 1..{n - 1} for leads_to = 'gap' (layers = {n} passes "
+                            "every layer: use leads_to = 'lab')")
+        if isinstance(op, Tube) and op.length_m > 0 and k > 1:
+            raise SpecError(f"openings[{i}].layers = {k}: a tube (length_m > 0) through more than one layer is not "
+                            "modelled; use length_m = 0 (a hole in each layer) or layers = 1")
+        gap = gaps[k - 1] if op.leads_to == "gap" else None
+        if op.gap_m is not None and op.leads_to == "gap" and abs(op.gap_m - gap) > 1e-12 * gap:
+            raise SpecError(f"openings[{i}].gap_m = {op.gap_m:g} m differs from room.gaps_m[{k - 1}] = {gap:g} m (the "
+                            "gap it leads into); leave gap_m out when the room gives gaps_m")
+        out.append(_replace(op, gap_m=gap))
+    return tuple(out)
+
+
+def _replace(op, **changes):
+    fields = {name: getattr(op, name) for name in op.__dataclass_fields__}
+    fields.update(changes)
+    return type(op)(**fields)
+
+
+def check_openings(openings, frames: dict, extent_m: float, gaps_m=()) -> tuple:
+    """Validate a room's openings against its walls (frames: wall -> WallFrame; extent_m the room's largest size;
+    gaps_m the room's layer stack, () for none): type, on a wall that can hold it, inside the wall of every layer
+    it passes, no overlap, the outer regions, tubes that end inside them. Returns the openings as a tuple, gap_m
+    resolved."""
     openings = tuple(openings or ())
+    gaps = check_gaps(gaps_m)
     for i, op in enumerate(openings):
         if not isinstance(op, (Door, Tube)):
             raise SpecError(f"openings[{i}] must be an amails_fem.geometry.Door or Tube; got {type(op).__name__}")
@@ -240,68 +347,82 @@ def check_openings(openings, frames: dict, extent_m: float) -> tuple:
             raise SpecError(f"openings[{i}].wall must be one of {', '.join(frames)} for this room; got {op.wall!r}")
     if not openings:
         return openings
-    kinds = {op.leads_to for op in openings}
-    if len(kinds) > 1:
-        raise SpecError("openings[*].leads_to must be the same for every opening of a room (one outer region: "
-                        f"the gap to the next layer or the lab); got {sorted(kinds)}")
+    openings = _check_layers(openings, gaps)
     lead = openings[0].leads_to
-    if lead == "gap":
-        gaps = {op.gap_m for op in openings}
-        if len(gaps) > 1:
+    if not gaps and lead == "gap":
+        found = {op.gap_m for op in openings}
+        if len(found) > 1:
             raise SpecError(f"openings[*].gap_m must be the same for every opening (one gap to the next layer); "
-                            f"got {sorted(gaps)} m")
-    else:
-        labs = {op.lab_m for op in openings}
-        if len(labs) > 1:
-            raise SpecError(f"openings[*].lab_m must be the same for every opening (one lab region); got {labs}")
-    margin = openings[0].gap_m if lead == "gap" else (openings[0].lab_m or 0.5 * float(extent_m))
-    tol = 1e-9 * float(extent_m)
+                            f"got {sorted(found)} m")
+    labs = {op.lab_m for op in openings if op.leads_to == "lab"}
+    if len(labs) > 1:
+        raise SpecError(f"openings[*].lab_m must be the same for every opening (one lab region); got {labs}")
+    lab_margin = (next(iter(labs)) or 0.5 * float(extent_m)) if labs else None
+    offsets = np.concatenate([[0.0], np.cumsum(gaps)])
     for i, op in enumerate(openings):
         field = f"openings[{i}] ({op.kind} on {op.wall})"
-        frame = frames[op.wall]
-        eu, ev = op.half_extent_m
-        cu, cv = op.center_m
-        if isinstance(frame, SideFrame):
-            if abs(cu) > math.pi * frame.radius_m:
-                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the side: the arc length s "
-                                f"must lie in [-pi R, pi R] = [-{math.pi * frame.radius_m:g}, "
-                                f"{math.pi * frame.radius_m:g}] m")
-            if isinstance(op, Door):
-                _check_side_door(op, frame, field)
-            else:
-                if op.radius_m > 0.5 * frame.radius_m:
-                    raise SpecError(f"{field}: radius_m must be at most half the cylinder's radius "
-                                    f"({0.5 * frame.radius_m:g} m); got {op.radius_m:g}")
-                if abs(cv) + eu >= frame.half_height_m - tol:
-                    raise SpecError(f"{field}: center_m {op.center_m} m puts the tube off the side: |z| + radius "
-                                    f"must stay below {frame.half_height_m:g} m")
-            inside = True
-        elif frame.bound[0] == "rect":
-            wall_half = np.array(frame.bound[1:])
-            if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
-                raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
-                                f"({2 * wall_half[0]:g} x {2 * wall_half[1]:g} m)")
-            if abs(cu) + eu > wall_half[0] + tol or abs(cv) + ev > wall_half[1] + tol:
-                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the wall; it must stay "
-                                f"within |u| <= {wall_half[0] - eu:g} m, |v| <= {wall_half[1] - ev:g} m")
-            inside = abs(cu) + eu < wall_half[0] - tol and abs(cv) + ev < wall_half[1] - tol
-        else:
-            radius = frame.bound[1]
-            reach = math.hypot(eu, ev) if isinstance(op, Door) else eu
-            if reach > radius:
-                raise SpecError(f"{field}: the opening is larger than its wall (a disc of radius {radius:g} m)")
-            far = math.hypot(abs(cu) + eu, abs(cv) + ev) if isinstance(op, Door) else math.hypot(cu, cv) + eu
-            if far >= radius - tol:
-                raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the cap (or on its rim): it "
-                                f"must lie inside the disc of radius {radius:g} m")
-            inside = True
+        inside = _check_fit(op, frames[op.wall], float(extent_m), field)
         if isinstance(op, Tube):
+            margin = op.gap_m if op.leads_to == "gap" else lab_margin
             if op.length_m >= margin:
-                where = f"the gap (gap_m = {margin:g} m)" if lead == "gap" else f"the lab region (lab_m = {margin:g} m)"
+                where = f"the gap (gap_m = {margin:g} m)" if op.leads_to == "gap" else \
+                    f"the lab region (lab_m = {margin:g} m)"
                 raise SpecError(f"{field}: length_m = {op.length_m:g} m would take the tube through {where} into "
                                 "nothing modelled; it must be shorter than the gap or lab margin")
             if not inside:
                 raise SpecError(f"{field}: a tube must lie strictly inside its wall (clear of the wall's edges)")
+    for i, op in enumerate(openings):
+        for j in range(2, op.layers + 1):
+            _check_fit(op, layer_frames(frames, float(offsets[j - 1]))[op.wall], float(extent_m),
+                       f"openings[{i}] ({op.kind} on {op.wall}, layer {j})")
+    _check_apart(openings, frames)
+    return openings
+
+
+def _check_fit(op, frame, extent_m: float, field: str) -> bool:
+    """SpecError unless the opening lies on its wall (frame); True when clear of the wall's edges."""
+    tol = 1e-9 * extent_m
+    eu, ev = op.half_extent_m
+    cu, cv = op.center_m
+    if isinstance(frame, SideFrame):
+        if abs(cu) > math.pi * frame.radius_m:
+            raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the side: the arc length s "
+                            f"must lie in [-pi R, pi R] = [-{math.pi * frame.radius_m:g}, "
+                            f"{math.pi * frame.radius_m:g}] m")
+        if isinstance(op, Door):
+            _check_side_door(op, frame, field)
+        else:
+            if op.radius_m > 0.5 * frame.radius_m:
+                raise SpecError(f"{field}: radius_m must be at most half the cylinder's radius "
+                                f"({0.5 * frame.radius_m:g} m); got {op.radius_m:g}")
+            if abs(cv) + eu >= frame.half_height_m - tol:
+                raise SpecError(f"{field}: center_m {op.center_m} m puts the tube off the side: |z| + radius "
+                                f"must stay below {frame.half_height_m:g} m")
+        inside = True
+    elif frame.bound[0] == "rect":
+        wall_half = np.array(frame.bound[1:])
+        if 2 * eu > 2 * wall_half[0] or 2 * ev > 2 * wall_half[1]:
+            raise SpecError(f"{field}: the opening ({2 * eu:g} x {2 * ev:g} m) is larger than its wall "
+                            f"({2 * wall_half[0]:g} x {2 * wall_half[1]:g} m)")
+        if abs(cu) + eu > wall_half[0] + tol or abs(cv) + ev > wall_half[1] + tol:
+            raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the wall; it must stay "
+                            f"within |u| <= {wall_half[0] - eu:g} m, |v| <= {wall_half[1] - ev:g} m")
+        inside = abs(cu) + eu < wall_half[0] - tol and abs(cv) + ev < wall_half[1] - tol
+    else:
+        radius = frame.bound[1]
+        reach = math.hypot(eu, ev) if isinstance(op, Door) else eu
+        if reach > radius:
+            raise SpecError(f"{field}: the opening is larger than its wall (a disc of radius {radius:g} m)")
+        far = math.hypot(abs(cu) + eu, abs(cv) + ev) if isinstance(op, Door) else math.hypot(cu, cv) + eu
+        if far >= radius - tol:
+            raise SpecError(f"{field}: center_m {op.center_m} m puts the opening off the cap (or on its rim): it "
+                            f"must lie inside the disc of radius {radius:g} m")
+        inside = True
+    return inside
+
+
+def _check_apart(openings, frames: dict) -> None:
+    """SpecError when two openings on one wall overlap or touch (the same in every layer: the outlines project)."""
     for i in range(len(openings)):
         for j in range(i + 1, len(openings)):
             a, b = openings[i], openings[j]
@@ -311,7 +432,6 @@ def check_openings(openings, frames: dict, extent_m: float) -> tuple:
                     raise SpecError(f"openings[{i}] and openings[{j}] {why}")
             elif a.wall == b.wall and _overlap(a, b):
                 raise SpecError(f"openings[{i}] and openings[{j}] overlap on wall {a.wall}; openings must be apart")
-    return openings
 
 
 def _check_side_door(door, frame: SideFrame, field: str) -> None:

@@ -13,7 +13,8 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
-from amails_fem.specs.openings import box_frames, cap_frames, check_openings, opening_footprint, parse_openings
+from amails_fem.specs.openings import (box_frames, cap_frames, check_gaps, check_openings, opening_footprint,
+                                       parse_openings)
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")
@@ -85,6 +86,11 @@ class RoomBase:
         data.pop("name")
         if not data.get("openings", True):
             data.pop("openings")  # a closed room hashes as before openings existed
+        if not data.get("openings") or not data.get("gaps_m", True):
+            data.pop("gaps_m", None)  # the layer stack matters through openings only
+        for op in data.get("openings", ()):
+            if op.get("layers") == 1:
+                op.pop("layers")  # single-layer openings hash as before layers existed
         return content_hash({"shape": self.shape, **data})
 
     def default_mesh_size_m(self) -> float:
@@ -110,12 +116,14 @@ def _store_positive(spec, name: str) -> None:
 @dataclass(frozen=True, kw_only=True)
 class BoxRoom(RoomBase):
     """Rectangular room lx_m x ly_m x lz_m, centred at the origin; ``openings``: doors and tubes in its walls
-    (amails_fem/specs/openings.py), empty for a closed room."""
+    (amails_fem/specs/openings.py), empty for a closed room; ``gaps_m``: the layer stack for the openings (the gaps
+    between layer i and i + 1, m; layer 1 the room's wall), () for today's single gap (docs/openings.md)."""
 
     lx_m: float
     ly_m: float
     lz_m: float
     openings: tuple = ()
+    gaps_m: tuple = ()
 
     shape = "box"
     wall_names = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling")
@@ -123,7 +131,9 @@ class BoxRoom(RoomBase):
     def __post_init__(self):
         for name in ("lx_m", "ly_m", "lz_m"):
             _store_positive(self, name)
-        object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m))
+        object.__setattr__(self, "gaps_m", check_gaps(self.gaps_m))
+        object.__setattr__(self, "openings", check_openings(self.openings, self.opening_frames, self.extent_m,
+                                                            self.gaps_m))
         check_mesh_generator(self, self.mesh.generator)
 
     @property
@@ -274,10 +284,11 @@ _REQUIRED = {
 
 
 def box_room(lx_m: float, ly_m: float, lz_m: float, *, name: str = "", mesh: MeshOptions | None = None,
-             openings=None) -> BoxRoom:
-    """A rectangular room, centred at the origin (m); openings: Door / Tube objects in its walls."""
+             openings=None, gaps_m=()) -> BoxRoom:
+    """A rectangular room, centred at the origin (m); openings: Door / Tube objects in its walls; gaps_m: the gaps
+    between layer i and i + 1 (m) for openings through several layers (Door(..., layers=k))."""
     return BoxRoom(name=name, mesh=mesh or MeshOptions(), lx_m=lx_m, ly_m=ly_m, lz_m=lz_m,
-                   openings=tuple(openings or ()))
+                   openings=tuple(openings or ()), gaps_m=() if gaps_m is None else gaps_m)
 
 
 def cylinder_room(radius_m: float, height_m: float, axis: str = "z", *, name: str = "",
@@ -309,7 +320,8 @@ def parse_room(table: dict, source: str = "<dict>") -> RoomBase:
     missing = [k for k in _REQUIRED[shape] if k not in room]
     if missing:
         raise SpecError(f"{source}: room.{missing[0]} is missing ({shape} rooms need {', '.join(_REQUIRED[shape])})")
-    allowed = set(_REQUIRED[shape]) | {"name"} | ({"axis"} if shape == "cylinder" else set())
+    allowed = set(_REQUIRED[shape]) | {"name"} | ({"axis"} if shape == "cylinder" else set()) | \
+        ({"gaps_m"} if shape == "box" else set())
     unknown = sorted(set(room) - allowed)
     if unknown:
         raise SpecError(f"{source}: room.{unknown[0]} is not a {shape} room key (allowed: {', '.join(sorted(allowed))})")
