@@ -8,6 +8,7 @@ from amails_fem import units
 from amails_fem.fields.diagnostics import wall_normal_residual
 from amails_fem.fields.fieldmap import POLARIZATIONS, WallMap
 from amails_fem.io.provenance import provenance
+from amails_fem.specs.openings import opening_stack
 
 REFERENCE = {"eps": 1.0, "freq_hz": 10.0, "rho_gev_cm3": units.RHO_DM_GEV_CM3}
 
@@ -16,8 +17,11 @@ def _wall_model(spec) -> str:
     openings = getattr(spec, "openings", ())
     if not openings:
         return "perfect conductor (closed room, nothing outside)"
-    lead = openings[0].leads_to
-    region = f"the gap to the next layer ({openings[0].gap_m:g} m)" if lead == "gap" else "a truncated lab"
+    stack = opening_stack(openings, getattr(spec, "gaps_m", ()))
+    gaps = ", ".join(f"{g:g}" for g in stack.gaps_m)
+    region = (f"{len(stack.gaps_m)} closed gap(s) between the layers ({gaps} m)" if stack.gaps_m else "")
+    if stack.lab:
+        region = f"{region} and a truncated lab" if region else "a truncated lab"
     return f"perfect conductor with {len(openings)} opening(s) into {region} (docs/openings.md)"
 
 
