@@ -52,7 +52,21 @@ def room_basis(rm: RoomMesh, order: int):
     elem = ElementTetP2() if order == 2 else ElementTetP1()
     if rm.geometric_order == 2:
         return Basis(rm.mesh, elem)
-    return Basis(rm.mesh, elem, quadrature=(np.zeros((3, 0)), np.zeros(0)))
+    basis = Basis(rm.mesh, elem, quadrature=(np.zeros((3, 0)), np.zeros(0)), disable_doflocs=True)
+    basis.doflocs = affine_doflocs(basis)
+    return basis
+
+
+def affine_doflocs(basis) -> np.ndarray:
+    """Lagrange P1/P2 DOF locations on straight tetrahedra (3, N): the vertices and the edge midpoints, without
+    scikit-fem's per-element mapping of the reference nodes (0.8 s at 1e6 P2 DOFs; equal to round-off)."""
+    mesh = basis.mesh
+    out = np.empty((3, basis.N))
+    out[:, basis.nodal_dofs[0]] = mesh.p[:, : basis.nodal_dofs.shape[1]]
+    if basis.edge_dofs.size:
+        ends = mesh.edges
+        out[:, basis.edge_dofs[0]] = 0.5 * (mesh.p[:, ends[0]] + mesh.p[:, ends[1]])
+    return out
 
 
 ASSEMBLY_METHODS = ("csr", "coo")  # csr: row-wise into a CSR pattern (compiled); coo: one matmul, COO -> CSR

@@ -12,14 +12,14 @@ from amails_fem.fem.assembly import CsrPattern, stiffness_affine, stiffness_csr
 from amails_fem.fem.facet_loads import p2_linear_loads
 from amails_fem.fem.forms import unit_load
 from amails_fem.fem.numbering import local_order
-from amails_fem.geometry import box_room, cylinder_room
+from amails_fem.geometry import MeshOptions, box_room, cylinder_room
 from amails_fem.linalg import block_amg
 from amails_fem.linalg.amg import p1_to_p2_prolongation, two_level_preconditioner
 from amails_fem.linalg.block_amg import BlockLevel, BlockTwoLevel
 from amails_fem.linalg.krylov import block_cg, make_compatible, pin_identity, solve_neumann
 from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import mesh_room
-from amails_fem.rooms.model import assemble_room
+from amails_fem.rooms.model import assemble_room, room_basis
 from amails_fem.rooms.perfect import solve_perfect_room
 from amails_fem.rooms.sources import neumann_load, neumann_values
 
@@ -163,3 +163,13 @@ def test_curved_room_block_solve_equals_reference_path(monkeypatch):
 def test_boundary_facets_from_the_element_facet_map_equal_scikit_fem(room):
     rm = room[0]
     np.testing.assert_array_equal(boundary_facets(rm.mesh), rm.mesh.boundary_facets())
+
+
+@pytest.mark.parametrize("generator", ["gmsh", "structured"])
+def test_room_basis_dof_locations_equal_scikit_fem(generator):
+    """The basis' DOF locations (vertices and edge midpoints, set without scikit-fem's per-element mapping) equal
+    scikit-fem's own to round-off, P1 and P2."""
+    rm = mesh_room(box_room(1, 1, 1, mesh=MeshOptions(generator=generator)), size_m=0.3)
+    for order, elem in ((2, ElementTetP2()), (1, ElementTetP1())):
+        ref = Basis(rm.mesh, elem).doflocs
+        assert np.abs(room_basis(rm, order).doflocs - ref).max() < 1e-15
