@@ -242,13 +242,12 @@ def _segment_spectra(run: Run, band: Band, good: np.ndarray) -> None:
     f = np.arange(lo, hi) / band.t_seg_s
     for s in range(band.n_seg):
         sl = slice(s * band.seg_len, (s + 1) * band.seg_len)
-        scale = np.sqrt(2.0 / (run.fs_hz * band.n_good[s]))
-        for i in range(n):  # sensor by sensor: temporaries of one row, not of the whole segment
-            x = np.where(good[i, sl], run.data_t[i, sl], 0.0)
-            z = np.conj(np.fft.rfft(x)[lo:hi]) * scale[i]
-            if run.calibration is not None:
-                z /= calibration_response(run.calibration, i, f)
-            band.spectra[s, i] = z
+        x = np.where(good[:, sl], run.data_t[:, sl], 0.0)
+        z = np.conj(np.fft.rfft(x, axis=-1)[:, lo:hi]) * np.sqrt(2.0 / (run.fs_hz * band.n_good[s]))[:, None]
+        if run.calibration is not None:
+            for i in range(n):
+                z[i] /= calibration_response(run.calibration, i, f)
+        band.spectra[s] = z
 
 
 def _templates(lab, site_of, sites, band: Band, s: int) -> np.ndarray:
