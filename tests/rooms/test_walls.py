@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from wall_specs import two_layer_room_toml
 
 from amails_fem import units
 from amails_fem import walls as W
@@ -321,9 +322,7 @@ def test_cli_walls_writes_json_and_figures(tmp_path):
     from amails_fem.cli import main
 
     spec = tmp_path / "room.toml"
-    spec.write_text('[room]\nshape = "box"\nlx_m = 2.0\nly_m = 2.0\nlz_m = 2.0\n[mesh]\nsize_m = 0.5\n'
-                    'wall_size_m = 0.25\n[walls]\n[[walls.layers]]\nmaterial = "mu_metal"\nthickness_m = 1.5e-3\n'
-                    'gap_m = 0.1\n[[walls.layers]]\nmaterial = "mu_metal"\nthickness_m = 1.5e-3\n')
+    spec.write_text(two_layer_room_toml(0.5, 0.25))
     out = tmp_path / "out"
     rc = main(["walls", str(spec), "--n-freq", "6", "--out", str(out), "--quiet", "--shell-mesh-size-m", "0.8",
                "--points-m", "0.95,0,0;0.95,0.95,0"])

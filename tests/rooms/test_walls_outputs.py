@@ -6,13 +6,12 @@ import json
 import numpy as np
 import pytest
 import xarray as xr
+from wall_specs import two_layer_room_toml
 
 from amails_fem.cli import main
 
 # aluminium walls (mu_r = 1): the nested-box thin-layer FE of permeable stacks is skipped, which keeps this fast
-SPEC = ('[room]\nshape = "box"\nlx_m = 2.0\nly_m = 2.0\nlz_m = 2.0\n[mesh]\nsize_m = 0.5\nwall_size_m = 0.25\n'
-        '[walls]\n[[walls.layers]]\nmaterial = "aluminium"\nthickness_m = 2e-3\ngap_m = 0.1\n'
-        '[[walls.layers]]\nmaterial = "aluminium"\nthickness_m = 2e-3\n')
+SPEC = two_layer_room_toml(0.5, 0.25, material="aluminium", thickness_m=2e-3)
 
 
 def _lists_of_lists(obj):

@@ -5,8 +5,9 @@ with the exponential attenuation ln|S| = sum t/delta + O(ln f) up to F_MAX_HZ.""
 import json
 
 import numpy as np
-import xarray as xr
 import pytest
+import xarray as xr
+from wall_specs import two_layer_room_toml
 
 from amails_fem import units
 from amails_fem.cli import main
@@ -129,9 +130,7 @@ def test_shielding_attenuates_exponentially_up_to_f_max():
 
 def test_walls_command_at_a_megahertz(tmp_path):
     spec = tmp_path / "room.toml"
-    spec.write_text('[room]\nshape = "box"\nlx_m = 2.0\nly_m = 2.0\nlz_m = 2.0\n[mesh]\nsize_m = 1.0\n'
-                    'wall_size_m = 0.5\norder = 1\n[walls]\n[[walls.layers]]\nmaterial = "mu_metal"\n'
-                    'thickness_m = 1.5e-3\ngap_m = 0.1\n[[walls.layers]]\nmaterial = "mu_metal"\nthickness_m = 1.5e-3\n')
+    spec.write_text(two_layer_room_toml(1.0, 0.5, order=1))
     out = tmp_path / "out"
     with pytest.warns(RuntimeWarning, match="quasi-static"):
         rc = main(["walls", str(spec), "--fmin-hz", "1e4", "--fmax-hz", "1e6", "--n-freq", "3", "--quiet",
