@@ -23,7 +23,7 @@ run: setup
 test: setup
 	$(PY) -m pytest -q --durations=15 tests
 
-BENCHMARKS := room_validation room_scaling compare_ngsolve walls_frequency shield_transfer network cavity_modes
+BENCHMARKS := room_validation room_scaling cg_bandwidth compare_ngsolve walls_frequency shield_transfer network cavity_modes
 
 bench: setup
 	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done

@@ -1,5 +1,6 @@
 """One table of the room-solver targets beside the measured numbers, from benchmarks/results/*.json (the last step of
-`make bench`; run benchmarks/room_scaling.py and, where NGSolve is installed, benchmarks/compare_ngsolve.py first)."""
+`make bench`; run benchmarks/room_scaling.py, cg_bandwidth.py and, where NGSolve is installed, compare_ngsolve.py
+first)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ def main() -> int:
          f"{1e3 * t_it:.0f} ms wall, {1e3 * t_cpu:.0f} ms CPU on 1 thread"),
         ("CG iterations with refinement", "flat", ", ".join(str(max(r["cg_iterations"])) for r in two_level)),
     ]
+    cg = load("cg_bandwidth.json")
+    if cg:
+        for r in cg["runs"]:
+            bound = r["bytes"]["total"] / (r["triad_gbs"] * 1e9)
+            name = "this version" if r["version"] == "current" else "previous version"
+            rows.append((f"CG iteration, {cg['dofs']:,} DOFs, {r['threads']} threads, {name} (cg_bandwidth.py)",
+                         f"<= 2 x bound = {2e3 * bound:.0f} ms ({r['bytes']['total'] / 1e9:.2f} GB at "
+                         f"{r['triad_gbs']:.1f} GB/s)",
+                         f"{1e3 * r['iteration_s']:.0f} ms = {r['iteration_s'] / bound:.2f} x the bound, "
+                         f"{max(r['cg_iterations'])} iterations"))
     small = load("room_1e6_structured.json")
     if small:
         r = small["row"]

@@ -29,20 +29,30 @@ def part_bounds(n: int, parts: int | None = None) -> np.ndarray:
 
 
 class BlockLevel:
-    """One matrix in CSR arrays with its inverse diagonal and its Gauss-Seidel parts."""
+    """One matrix in CSR arrays with its inverse diagonal and its Gauss-Seidel parts.
 
-    def __init__(self, A: sp.csr_matrix, dtype=np.float64, square: bool = True, parts: int | None = None):
+    smoother_dtype: the values the Gauss-Seidel sweeps and their residuals read (default: dtype). float32 on the
+    fine P2 level moves a third fewer bytes per sweep than float64 with int32 indices; the products of the
+    Krylov method (``matmul``) keep ``dtype``, so the solution is the same to the solver tolerance.
+    """
+
+    def __init__(self, A: sp.csr_matrix, dtype=np.float64, square: bool = True, parts: int | None = None,
+                 smoother_dtype=None):
         A = A.tocsr()
         A.sort_indices()
         self.n = A.shape[0]
         self.indptr = A.indptr.astype(np.int64) if A.nnz >= 2**31 else A.indptr.astype(np.int32)
         self.indices = A.indices.astype(np.int32, copy=False)
         self.data = A.data.astype(dtype, copy=False)
+        self.smoother_data = self.data.astype(smoother_dtype or dtype, copy=False) if square else self.data
         self.dinv = (1.0 / A.diagonal()).astype(dtype) if square else np.zeros(0, dtype)
         self.bounds = part_bounds(self.n, parts)
-        self.seg = kernels.part_segments(self.indptr, self.indices, self.bounds) if square else np.zeros((0, 3), np.int64)
+        self.seg = (kernels.part_segments(self.indptr, self.indices, self.bounds) if square
+                    else np.zeros((0, 3), self.indptr.dtype))
+        windows = kernels.other_part_windows(self.indptr, self.indices, self.bounds, self.seg) if square else []
+        self.old_rows = [(int(lo), int(hi)) for lo, hi in windows if hi > lo]  # rows a sweep reads from before it
         self.nbytes = (self.indptr.nbytes + self.indices.nbytes + self.data.nbytes + self.dinv.nbytes
-                       + self.seg.nbytes)
+                       + self.seg.nbytes + (self.smoother_data.nbytes if self.smoother_data is not self.data else 0))
 
     def matmul(self, X, out=None):
         out = np.empty_like(X) if out is None else out
@@ -56,13 +66,34 @@ class BlockLevel:
 
     def forward_from_zero(self, B, out=None):
         out = np.empty_like(B) if out is None else out
-        kernels.gs_forward_zero(self.indptr, self.indices, self.data, self.dinv, self.bounds, self.seg, B, out)
+        kernels.gs_forward_zero(self.indptr, self.indices, self.smoother_data, self.dinv, self.bounds, self.seg, B,
+                                out)
         return out
 
-    def sweep(self, B, X, backward: bool, scratch=None):
-        X_old = np.copyto(scratch, X) or scratch if scratch is not None else X.copy()
-        kernels.gs_sweep(self.indptr, self.indices, self.data, self.dinv, self.bounds, self.seg, B, X, X_old,
+    def sweep(self, B, X, backward: bool, scratch=None, keep_old: bool = True):
+        """One sweep on X in place; returns X from before it (in ``scratch`` if given). keep_old False: only the
+        rows the other parts read are kept (none with one part), and nothing is returned."""
+        if keep_old:
+            X_old = np.copyto(scratch, X) or scratch if scratch is not None else X.copy()
+        else:
+            X_old = np.empty_like(X) if scratch is None else scratch
+            for lo, hi in self.old_rows:
+                X_old[lo:hi] = X[lo:hi]
+        kernels.gs_sweep(self.indptr, self.indices, self.smoother_data, self.dinv, self.bounds, self.seg, B, X, X_old,
                          backward)
+        return X_old if keep_old else None
+
+    def matmul_add(self, X, Y):
+        """Y += A X."""
+        kernels.spmm_add(self.indptr, self.indices, self.data, X, Y)
+
+    def residual_after_sweep(self, X, X_old=None, backward: bool = False, out=None):
+        """B - A X right after a sweep from X_old (None: from zero) to X, reading half the matrix
+        (kernels.sweep_residual); equal to ``residual`` to round-off, with the smoother's values."""
+        out = np.empty_like(X) if out is None else out
+        kernels.sweep_residual(self.indptr, self.indices, self.smoother_data, self.bounds, self.seg, X,
+                               X if X_old is None else X_old, backward, X_old is None, out)
+        return out
 
 
 class BlockVCycle:
@@ -85,26 +116,28 @@ class BlockVCycle:
             return self.coarse_pinv @ B
         A = self.levels[k]
         X = A.forward_from_zero(B)
-        A.sweep(B, X, backward=True)
-        Bc = self.R[k].matmul(A.residual(X, B), out=np.empty((self.R[k].n, B.shape[1]), self.dtype))
-        X += self.P[k].matmul(self._cycle(k + 1, Bc), out=np.empty_like(X))
-        A.sweep(B, X, backward=False)
-        A.sweep(B, X, backward=True)
+        X_old = A.sweep(B, X, backward=True)
+        Bc = self.R[k].matmul(A.residual_after_sweep(X, X_old, backward=True),
+                              out=np.empty((self.R[k].n, B.shape[1]), self.dtype))
+        self.P[k].matmul_add(self._cycle(k + 1, Bc), X)
+        A.sweep(B, X, backward=False, scratch=X_old, keep_old=False)
+        A.sweep(B, X, backward=True, scratch=X_old, keep_old=False)
         return X
 
 
 class BlockTwoLevel:
     """M^-1 R for an (n, k) block: forward GS on A, X += P V(P^T (R - A X)), backward GS (symmetric: CG-safe).
 
-    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes; the fine level stays float64); ml: an SA
+    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes); smoother_dtype: the values the fine
+    sweeps read (BlockLevel; the fine products stay float64); ml: an SA
     hierarchy of P^T A P already made (default: made here); Pt: P^T as CSR, if already made; fine_parts: Gauss-Seidel
     parts on A (default GS_PARTS; 1 for scikit-fem's numbering, whose halves are the vertex and the edge DOFs, so
     that two parts would relax every vertex-edge coupling by Jacobi: 30 CG iterations instead of 17).
     """
 
     def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix, coarse_dtype=np.float64, near_null=None, ml=None, Pt=None,
-                 fine_parts: int | None = None):
-        self.A = BlockLevel(A, parts=fine_parts)
+                 fine_parts: int | None = None, smoother_dtype=np.float64):
+        self.A = BlockLevel(A, parts=fine_parts, smoother_dtype=smoother_dtype)
         self.P = BlockLevel(P, square=False)
         Pt = P.T.tocsr() if Pt is None else Pt
         self.Pt = BlockLevel(Pt, square=False)
@@ -118,9 +151,8 @@ class BlockTwoLevel:
         R = np.ascontiguousarray(R, dtype=np.float64)
         A = self.A
         X = A.forward_from_zero(R)
-        scratch = A.residual(X, R)
+        scratch = A.residual_after_sweep(X)
         Rc = self.Pt.matmul(scratch, out=np.empty((self.Pt.n, R.shape[1])))
-        E = self.coarse(Rc).astype(np.float64, copy=False)
-        X += self.P.matmul(np.ascontiguousarray(E), out=scratch)
-        A.sweep(R, X, backward=True, scratch=scratch)
+        self.P.matmul_add(np.ascontiguousarray(self.coarse(Rc), dtype=np.float64), X)
+        A.sweep(R, X, backward=True, scratch=scratch, keep_old=False)
         return X

@@ -46,6 +46,53 @@ def spmm(indptr, indices, data, X, Y):
 
 
 @nb.njit(parallel=True, **_JIT)
+def spmm_add(indptr, indices, data, X, Y):
+    """Y += A X (A in CSR, X and Y (n, k)): a prolongation added in the same pass."""
+    n = indptr.shape[0] - 1
+    k = X.shape[1]
+    for i in nb.prange(n):
+        if k == 3:
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                a = data[p]
+                s0 += a * X[j, 0]
+                s1 += a * X[j, 1]
+                s2 += a * X[j, 2]
+            Y[i, 0] += s0
+            Y[i, 1] += s1
+            Y[i, 2] += s2
+        else:
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                a = data[p]
+                for c in range(k):
+                    Y[i, c] += a * X[j, c]
+
+
+@nb.njit(parallel=True, **_JIT)
+def other_part_windows(indptr, indices, bounds, seg):
+    """Per part, the column windows [lo, hi) its rows read from parts before it (row 2q) and after it (row 2q + 1);
+    (0, 0) if none: the rows a hybrid sweep must see from before it."""
+    parts = bounds.shape[0] - 1
+    out = np.zeros((2 * parts, 2), np.int64)
+    for q in nb.prange(parts):
+        llo, lhi, rlo, rhi = bounds[q], bounds[q], bounds[q + 1], bounds[q + 1]
+        for i in range(bounds[q], bounds[q + 1]):
+            if seg[i, 0] > indptr[i]:
+                llo = min(llo, np.int64(indices[indptr[i]]))
+            if seg[i, 2] < indptr[i + 1]:
+                rhi = max(rhi, np.int64(indices[indptr[i + 1] - 1]) + 1)
+        out[2 * q, 0] = llo
+        out[2 * q, 1] = lhi
+        out[2 * q + 1, 0] = rlo
+        out[2 * q + 1, 1] = rhi
+    return out
+
+
+@nb.njit(parallel=True, **_JIT)
 def residual(indptr, indices, data, X, B, Y):
     """Y = B - A X."""
     n = indptr.shape[0] - 1
@@ -77,9 +124,10 @@ def residual(indptr, indices, data, X, B, Y):
 @nb.njit(parallel=True, **_JIT)
 def part_segments(indptr, indices, bounds):
     """Per row: (first position with column >= its part's start, diagonal position, first position with column >=
-    its part's end); the rows' column indices are sorted, so each row reads as four contiguous segments."""
+    its part's end); the rows' column indices are sorted, so each row reads as four contiguous segments. int32
+    positions unless the matrix has 2**31 entries or more."""
     n = indptr.shape[0] - 1
-    seg = np.empty((n, 3), np.int64)
+    seg = np.empty((n, 3), indptr.dtype)
     for q in nb.prange(bounds.shape[0] - 1):
         lo = bounds[q]
         hi = bounds[q + 1]
@@ -133,6 +181,69 @@ def gs_forward_zero(indptr, indices, data, dinv, bounds, seg, B, X):
 
 
 @nb.njit(inline="always", **_JIT)
+def _diff_dot3(indices, data, X, X_old, from_zero, lo, hi, s0, s1, s2):
+    """(s0, s1, s2) + sum over positions lo..hi-1 of a_ij (X_old[j] - X[j]) (X_old = 0 if from_zero)."""
+    for p in range(lo, hi):
+        j = indices[p]
+        a = data[p]
+        if from_zero:
+            s0 -= a * X[j, 0]
+            s1 -= a * X[j, 1]
+            s2 -= a * X[j, 2]
+        else:
+            s0 += a * (X_old[j, 0] - X[j, 0])
+            s1 += a * (X_old[j, 1] - X[j, 1])
+            s2 += a * (X_old[j, 2] - X[j, 2])
+    return s0, s1, s2
+
+
+@nb.njit(inline="always", **_JIT)
+def _diff_dot(indices, data, X, X_old, from_zero, lo, hi, Y, i):
+    """Y[i] += sum over positions lo..hi-1 of a_ij (X_old[j] - X[j]) for any number of columns."""
+    for p in range(lo, hi):
+        j = indices[p]
+        a = data[p]
+        for c in range(Y.shape[1]):
+            Y[i, c] += a * ((0.0 if from_zero else X_old[j, c]) - X[j, c])
+
+
+@nb.njit(parallel=True, **_JIT)
+def sweep_residual(indptr, indices, data, bounds, seg, X, X_old, backward, from_zero, Y):
+    """Y = B - A X right after one hybrid Gauss-Seidel sweep on A X = B took X_old to X, from the couplings the
+    sweep read before their update: Y = (U + O)(X_old - X) after a forward sweep, (L + O)(X_old - X) after a
+    backward one (U, L: the in-part upper and lower triangles, O: the couplings to other parts; X_old = 0 if
+    from_zero). Reads about half of each row instead of all of it (docs/performance.md sec. 8)."""
+    k = X.shape[1]
+    for q in nb.prange(bounds.shape[0] - 1):
+        for i in range(bounds[q], bounds[q + 1]):
+            own_lo = seg[i, 0] if backward else seg[i, 1] + 1
+            own_hi = seg[i, 1] if backward else seg[i, 2]
+            if k == 3:
+                s0, s1, s2 = _diff_dot3(indices, data, X, X_old, from_zero, indptr[i], seg[i, 0], 0.0, 0.0, 0.0)
+                s0, s1, s2 = _diff_dot3(indices, data, X, X_old, from_zero, own_lo, own_hi, s0, s1, s2)
+                s0, s1, s2 = _diff_dot3(indices, data, X, X_old, from_zero, seg[i, 2], indptr[i + 1], s0, s1, s2)
+                Y[i, 0] = s0
+                Y[i, 1] = s1
+                Y[i, 2] = s2
+            else:
+                for c in range(k):
+                    Y[i, c] = 0.0
+                _diff_dot(indices, data, X, X_old, from_zero, indptr[i], seg[i, 0], Y, i)
+                _diff_dot(indices, data, X, X_old, from_zero, own_lo, own_hi, Y, i)
+                _diff_dot(indices, data, X, X_old, from_zero, seg[i, 2], indptr[i + 1], Y, i)
+
+
+@nb.njit(inline="always", **_JIT)
+def _subtract_row(indices, data, V, lo, hi, X, i):
+    """X[i] -= sum over positions lo..hi-1 of a_ij V[j]."""
+    for p in range(lo, hi):
+        j = indices[p]
+        a = data[p]
+        for c in range(X.shape[1]):
+            X[i, c] -= a * V[j, c]
+
+
+@nb.njit(inline="always", **_JIT)
 def _row_update(indptr, indices, data, dinv, seg, B, X, X_old, i):
     k = B.shape[1]
     d = dinv[i]
@@ -167,20 +278,15 @@ def _row_update(indptr, indices, data, dinv, seg, B, X, X_old, i):
         X[i, 0] = s0 * d
         X[i, 1] = s1 * d
         X[i, 2] = s2 * d
-    else:
-        acc = B[i].copy()
-        for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            if j != i:
-                a = data[p]
-                if p >= seg[i, 0] and p < seg[i, 2]:
-                    for c in range(k):
-                        acc[c] -= a * X[j, c]
-                else:
-                    for c in range(k):
-                        acc[c] -= a * X_old[j, c]
+    else:  # X[i] itself is the accumulator: the sum skips the diagonal, so it never reads X[i]
         for c in range(k):
-            X[i, c] = acc[c] * d
+            X[i, c] = B[i, c]
+        _subtract_row(indices, data, X_old, indptr[i], seg[i, 0], X, i)
+        _subtract_row(indices, data, X, seg[i, 0], seg[i, 1], X, i)
+        _subtract_row(indices, data, X, seg[i, 1] + 1, seg[i, 2], X, i)
+        _subtract_row(indices, data, X_old, seg[i, 2], indptr[i + 1], X, i)
+        for c in range(k):
+            X[i, c] *= d
 
 
 @nb.njit(parallel=True, **_JIT)

@@ -121,19 +121,21 @@ def one_blas_thread(func):
 @one_blas_thread
 def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None = None, pin: int = 0,
                   tol: float = 1e-10, maxiter: int = 500, progress=None, method: str = "block",
-                  coarse_dtype=np.float32, overwrite_a: bool = False,
-                  fine_parts: int | None = None) -> tuple[np.ndarray, SolveStats]:
+                  coarse_dtype=np.float32, overwrite: bool = False,
+                  fine_parts: int | None = None, smoother_dtype=np.float32) -> tuple[np.ndarray, SolveStats]:
     """Solve A x_k = rhs_k (rows of rhs compatible) with x[pin] = 0, one preconditioner for all k.
 
     method "block": the pinned row and column are replaced by the identity (same solution as dropping them, no
     copy of the index arrays), every right-hand side in one block CG with the compiled two-level preconditioner
-    (coarse levels stored as coarse_dtype; overwrite_a: pin in A's own value array, saving a copy; fine_parts:
-    Gauss-Seidel parts on A, 1 for scikit-fem's P2 numbering, see linalg/block_amg.py). method "scipy": the reduced matrix, scipy's cg per right-hand side with
+    (coarse levels stored as coarse_dtype, the fine sweeps reading smoother_dtype values; overwrite: pin in A's and
+    P's own arrays, saving copies; fine_parts: Gauss-Seidel parts on A, 1 for scikit-fem's P2 numbering, see
+    linalg/block_amg.py). method "scipy": the reduced matrix, scipy's cg per right-hand side with
     pyamg's sweeps (the reference path). Raises ConvergenceError if a true relative residual ends above 10 x tol.
     """
     if method == "block":
         return _solve_neumann_block(A, rhs, P=P, pin=pin, tol=tol, maxiter=maxiter, progress=progress,
-                                    coarse_dtype=coarse_dtype, overwrite_a=overwrite_a, fine_parts=fine_parts)
+                                    coarse_dtype=coarse_dtype, overwrite=overwrite, fine_parts=fine_parts,
+                                    smoother_dtype=smoother_dtype)
     n = A.shape[0]
     keep = np.ones(n, dtype=bool)
     keep[pin] = False
@@ -180,17 +182,18 @@ def pin_identity(A: sp.csr_matrix, pin: int, overwrite: bool = False) -> sp.csr_
     return out
 
 
-def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype, overwrite_a, fine_parts):
+def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype, overwrite, fine_parts,
+                         smoother_dtype):
     t0, c0 = time.perf_counter(), time.process_time()
-    A_p = pin_identity(A, pin, overwrite_a)
+    A_p = pin_identity(A, pin, overwrite)
     rhs = np.atleast_2d(rhs)
     B = np.ascontiguousarray(rhs.T, dtype=np.float64)
     B[pin] = 0.0
     if P is not None:
-        P_p = P.tocsr(copy=True)
+        P_p = P.tocsr(copy=not overwrite)
         P_p.data[P_p.indptr[pin]: P_p.indptr[pin + 1]] = 0.0
         P_p.eliminate_zeros()
-        M = BlockTwoLevel(A_p, P_p, coarse_dtype=coarse_dtype, fine_parts=fine_parts)
+        M = BlockTwoLevel(A_p, P_p, coarse_dtype=coarse_dtype, fine_parts=fine_parts, smoother_dtype=smoother_dtype)
         name = "two-level (P2 Gauss-Seidel + SA on P1), block"
     else:
         M = BlockVCycle(sa_solver(A_p))

@@ -90,20 +90,23 @@ class RoomResponse(StaticTensor):
 def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | None = None, wall_size_m: float | None = None,
                tol: float = 1e-10, quiet: bool = True, progress: Progress | None = None,
                use_cache: bool = True, preconditioner: str = "auto", assembly: str = "csr",
-               numbering: str = "local", method: str = "block", coarse_dtype: str = "float32") -> RoomResponse:
+               numbering: str = "local", method: str = "block", coarse_dtype: str = "float32",
+               smoother_dtype: str = "float32") -> RoomResponse:
     """Perfectly conducting walls: solve the room for the three polarizations; returns a RoomResponse (SI).
 
     order: Lagrange element order (1 or 2); mesh_size_m / wall_size_m: element sizes in the bulk and at
     the walls (default: the spec's [mesh], else L/12 and half of it); tol: CG relative residual.
-    assembly ("csr" | "coo"), numbering ("local" | "skfem"), method ("block" | "scipy") and coarse_dtype
-    ("float32" | "float64", block method) choose the implementation (docs/performance.md compares them); every
-    choice gives the same solution to the solver tolerance.
+    assembly ("csr" | "coo"), numbering ("local" | "skfem"), method ("block" | "scipy"), coarse_dtype and
+    smoother_dtype ("float32" | "float64": the P1 levels and the values the fine sweeps read, block method) choose
+    the implementation (docs/performance.md compares them); every choice gives the same solution to the solver
+    tolerance.
     """
 
     check_solver_options(spec, order, tol)
     require_option(preconditioner, "preconditioner", ("auto", "sa"))
     require_option(method, "method", SOLVE_METHODS)
     require_option(coarse_dtype, "coarse_dtype", ("float32", "float64"))
+    require_option(smoother_dtype, "smoother_dtype", ("float32", "float64"))
     progress = progress or Progress(quiet=quiet)
     rm, basis, A, rhs, defect, timings, renumber = mesh_and_assemble(
         spec, order, mesh_size_m, wall_size_m, progress, use_cache, assembly=assembly, numbering=numbering)
@@ -118,7 +121,8 @@ def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | N
         P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 and preconditioner == "auto" else None
         with kernel_threads_for(basis.N):
             psi, stats = solve_neumann(A, rhs, P=P, pin=pin, tol=tol, progress=progress, method=method,
-                                       coarse_dtype=np.dtype(coarse_dtype).type, overwrite_a=True,
+                                       coarse_dtype=np.dtype(coarse_dtype).type, overwrite=True,
+                                       smoother_dtype=np.dtype(smoother_dtype).type,
                                        fine_parts=None if renumber is not None or order == 1 else 1)
         del A, P
         if renumber is not None:

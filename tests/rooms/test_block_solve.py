@@ -85,6 +85,58 @@ def test_block_kernels_equal_pyamg_gauss_seidel_and_matvec(room, monkeypatch):
         np.testing.assert_allclose(X[:, k], x, rtol=0, atol=1e-12 * np.abs(x).max())
 
 
+@pytest.mark.parametrize("parts, k", [(1, 3), (2, 3), (3, 3), (3, 2)])
+def test_residual_after_a_sweep_equals_the_full_residual(room, parts, k):
+    """B - A X from the half of each row a sweep read before its update (forward from zero, backward from X_old)
+    equals the full residual to round-off, for one or several parts and any number of columns."""
+    A = pin_identity(stiffness_affine(room[1].mesh, room[1].element_dofs, room[1].N, 2), 0)
+    level = BlockLevel(A, parts=parts)
+    rng = np.random.default_rng(5)
+    B = rng.standard_normal((A.shape[0], k))
+    X = level.forward_from_zero(B)
+    scale = np.abs(B).max()
+    assert np.abs(level.residual_after_sweep(X) - level.residual(X, B)).max() < 1e-12 * scale
+    X_old = level.sweep(B, X, backward=True)
+    assert np.abs(X_old - level.forward_from_zero(B)).max() == 0.0  # the state from before the sweep
+    assert np.abs(level.residual_after_sweep(X, X_old, backward=True) - level.residual(X, B)).max() < 1e-12 * scale
+    X_old = level.sweep(B, X, backward=False)
+    assert np.abs(level.residual_after_sweep(X, X_old, backward=False) - level.residual(X, B)).max() < 1e-12 * scale
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_sweep_keeping_only_the_rows_other_parts_read_is_exact(room, parts):
+    """A sweep that keeps only the rows other parts read (none with one part) gives the same iterate, bit for
+    bit, as one that copies the whole block; and Y += A X in one pass equals Y + A @ X."""
+    A = pin_identity(stiffness_affine(room[1].mesh, room[1].element_dofs, room[1].N, 2), 0)
+    level = BlockLevel(A, parts=parts)
+    assert (len(level.old_rows) == 0) == (parts == 1)
+    rng = np.random.default_rng(6)
+    B, X0 = rng.standard_normal((2, A.shape[0], 3))
+    for backward in (False, True):
+        full, part = X0.copy(), X0.copy()
+        level.sweep(B, full, backward=backward)
+        level.sweep(B, part, backward=backward, scratch=np.full_like(X0, np.nan), keep_old=False)
+        np.testing.assert_array_equal(part, full)
+    Y = X0.copy()
+    level.matmul_add(B, Y)
+    np.testing.assert_allclose(Y, X0 + A @ B, rtol=0, atol=1e-13 * np.abs(A @ B).max())
+
+
+def test_float32_fine_sweeps_keep_the_solution_and_the_iterations(room):
+    """The fine Gauss-Seidel sweeps reading float32 values (the Krylov products in float64): the same solution to
+    the solver tolerance and the same CG iterations (+-1) as float64 sweeps."""
+    rm, basis = room
+    A, rhs, mass = assemble_room(basis, rm.mesh.boundary_facets(), 2, False)
+    rhs, _ = make_compatible(rhs, mass)
+    P = p1_to_p2_prolongation(basis)
+    pin = int(basis.nodal_dofs[0, 0])
+    x64, s64 = solve_neumann(A, rhs, P=P, pin=pin, tol=1e-10, smoother_dtype=np.float64, fine_parts=1)
+    x32, s32 = solve_neumann(A, rhs, P=P, pin=pin, tol=1e-10, smoother_dtype=np.float32, fine_parts=1)
+    assert np.abs(x32 - x64).max() < 1e-8 * np.abs(x64).max()
+    assert all(abs(a - b) <= 1 for a, b in zip(s64.iterations, s32.iterations))
+    assert max(s32.relative_residuals) <= 1e-9
+
+
 def test_block_two_level_equals_reference_preconditioner(room, monkeypatch):
     monkeypatch.setattr(block_amg, "GS_PARTS", 1)
     basis = room[1]
