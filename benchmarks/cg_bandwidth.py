@@ -28,11 +28,13 @@ from pathlib import Path
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 RESULTS = HERE / "results" / "cg_bandwidth.json"
-PREVIOUS = "0f7ee64"  # the block CG with float64 sweeps, full residuals and whole-block copies
-# (n, 3) float64 block passes of one iteration (a read or a write of all n rows), per algorithm:
-# previous: A p 2, (p, q) 2, CG update 6, forward sweep 2, residual 3, P^T 1, P 1 + add 3, copy 2 + backward
-# sweep 3, (r, z) 2, direction 3; current: the residual from the sweep 2, P added in its pass 2, no block copy
-VECTOR_PASSES = {"previous": 30, "current": 25}
+PREVIOUS = "0f7ee64"  # the block CG with float64 sweeps and blocks, full residuals and whole-block copies
+# bytes per block entry (row and column) one iteration reads or writes, per algorithm. previous, all float64
+# (8 B): A p 2, (p, q) 2, CG update 6, forward sweep 2, residual 3, P^T 1, P 1 + add 3, copy 2 + backward sweep 3,
+# (r, z) 2, direction 3 = 30 passes. current: float64 Krylov vectors (A p 2, (p, q) 2, update 6, (r, z) 1,
+# direction 2 = 13 passes, 104 B) + z in float32 read twice (8 B) + the preconditioner in float32 (r in 8 B and out
+# 4 B, forward sweep 4 + 4, residual from the sweep 4 + 4, P^T 4, P added 4 + 4, backward sweep 4 + 4 + 4: 52 B)
+VECTOR_BYTES_PER_ENTRY = {"previous": 30 * 8, "current": 104 + 8 + 52}
 # passes over the fine matrix in the preconditioner: forward sweep from zero (lower half), residual, backward
 FINE_SWEEP_PASSES = {"previous": 0.5 + 1.0 + 1.0, "current": 0.5 + 0.5 + 1.0}
 SEGMENT_READS = {"previous": 2, "current": 3}  # the sweeps' per-row segment positions, read by each sweep
@@ -99,7 +101,7 @@ def iteration_bytes(M, n: int, k: int, algorithm: str) -> dict:
     sweep_values = getattr(fine, "smoother_data", fine.data).nbytes
     sweeps = FINE_SWEEP_PASSES[algorithm] * (sweep_values + index_bytes) + SEGMENT_READS[algorithm] * fine.seg.nbytes
     transfer = M.P.data.nbytes + M.P.indices.nbytes + M.Pt.data.nbytes + M.Pt.indices.nbytes
-    vectors = VECTOR_PASSES[algorithm] * n * k * 8
+    vectors = VECTOR_BYTES_PER_ENTRY[algorithm] * n * k
     coarse = 0.0
     for level, Pl, Rl in zip(M.coarse.levels, M.coarse.P, M.coarse.R):
         coarse += COARSE_PASSES[algorithm] * (level.data.nbytes + level.indices.nbytes + level.indptr.nbytes)
@@ -152,26 +154,28 @@ def kernel_breakdown(M, B) -> dict:
 
     L = M.A
     rng = np.random.default_rng(0)
-    R = rng.standard_normal(B.shape)
+    V = rng.standard_normal(B.shape)  # float64 Krylov block
+    W, Q = np.empty_like(V), np.empty_like(V)
+    R = V.astype(M.dtype)  # the preconditioner's blocks
     X = L.forward_from_zero(R)
     Y, S = np.empty_like(R), np.empty_like(R)
-    Rc = M.Pt.matmul(R, out=np.empty((M.Pt.n, R.shape[1])))
-    E = np.ascontiguousarray(M.coarse(Rc), dtype=np.float64)
-    vec = R.nbytes
+    Rc = M.Pt.matmul(R, out=np.empty((M.Pt.n, R.shape[1]), M.dtype))
+    E = np.ascontiguousarray(M.coarse(Rc), dtype=M.dtype)
+    vec, pvec = V.nbytes, R.nbytes
     idx = L.indices.nbytes + L.indptr.nbytes
     s_pass = L.smoother_data.nbytes + idx + L.seg.nbytes
     alpha = np.zeros(3)
     steps = {
-        "A p (float64 values)": (lambda: L.matmul(X, out=Y), L.data.nbytes + idx + 2 * vec),
-        "forward sweep from zero (lower half, float32)": (lambda: L.forward_from_zero(R, out=Y), 0.5 * s_pass + 2 * vec),
-        "residual from the sweep (upper half)": (lambda: L.residual_after_sweep(X, out=Y), 0.5 * s_pass + 2 * vec),
-        "P^T r": (lambda: M.Pt.matmul(R, out=Rc), M.Pt.nbytes + vec),
-        "coarse V-cycle (float32)": (lambda: M.coarse(Rc), None),
-        "x += P e": (lambda: M.P.matmul_add(E, Y), M.P.nbytes + 2 * vec),
-        "backward sweep": (lambda: L.sweep(R, X, backward=True, scratch=S, keep_old=False), s_pass + 3 * vec),
-        "CG vector updates and dots": (lambda: (kernels.column_dots(X, Y), kernels.cg_step(X, Y, S, R, alpha),
-                                                kernels.column_dots(X, Y), kernels.cg_direction(Y, S, alpha)),
-                                       13 * vec),
+        "A p (float64)": (lambda: L.matmul(V, out=W), L.data.nbytes + idx + 2 * vec),
+        "forward sweep from zero (lower half)": (lambda: L.forward_from_zero(R, out=Y), 0.5 * s_pass + 2 * pvec),
+        "residual from the sweep (upper half)": (lambda: L.residual_after_sweep(X, out=Y), 0.5 * s_pass + 2 * pvec),
+        "P^T r": (lambda: M.Pt.matmul(R, out=Rc), M.Pt.nbytes + pvec),
+        "coarse V-cycle": (lambda: M.coarse(Rc), None),
+        "x += P e": (lambda: M.P.matmul_add(E, Y), M.P.nbytes + 2 * pvec),
+        "backward sweep": (lambda: L.sweep(R, X, backward=True, scratch=S, keep_old=False), s_pass + 3 * pvec),
+        "CG vector updates and dots (float64)": (lambda: (kernels.column_dots(V, W), kernels.cg_step(V, W, Q, V, alpha),
+                                                          kernels.column_dots(V, W), kernels.cg_direction(W, Q, alpha)),
+                                                 13 * vec),
     }
     out = {}
     for name, (f, nbytes) in steps.items():

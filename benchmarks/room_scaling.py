@@ -10,6 +10,8 @@ switched by the options of amails_fem.rooms.perfect.solve_perfect_room, so the o
     numbering "skfem" (vertices, then edges) | "local" (vertex RCM, edge DOFs beside their vertices)
     method "scipy" (scipy cg per polarization, pyamg sweeps) | "block" (one block CG, compiled kernels)
     coarse_dtype "float64" | "float32" (coarse AMG levels, block method)
+    smoother_dtype "float64" | "float32" (the fine sweeps' values and the preconditioner's blocks, block method;
+        the half-matrix residuals of linalg/kernels.sweep_residual are on in every block row)
     NUMBA_NUM_THREADS 1 | 2 (the compiled kernels' threads)
     generator "gmsh" (HXT, read from the cache) | "structured" (graded Kuhn grid, amails_fem/meshing/structured.py)
 Prints Markdown tables and writes benchmarks/results/room_scaling.json.
@@ -27,18 +29,23 @@ import sys
 import time
 from pathlib import Path
 
+from cg_bandwidth import iteration_bytes as cg_iteration_bytes  # benchmarks/, beside this script
+from summary import after_meshing
+
 # bulk mesh sizes (m) with walls at half size: P2 DOFs 1.6e4, 5.3e4, 3.2e5, 1.0e6
 LEVELS_M = (0.25, 0.15, 0.07, 0.044)
 RESULTS = Path(__file__).parent / "results" / "room_scaling.json"
 OLD = {"assembly": "coo", "numbering": "skfem", "method": "scipy", "coarse_dtype": "float64"}
-NEW = {"assembly": "csr", "numbering": "local", "method": "block", "coarse_dtype": "float32"}
+NEW = {"assembly": "csr", "numbering": "local", "method": "block", "coarse_dtype": "float32", "smoother_dtype": "float32"}
 # cumulative: each lever switched on over the previous row (name, solver options, kernel threads, mesh generator)
 LEVERS = [
     ("before (COO assembly, scikit-fem numbering, scipy CG per polarization)", OLD, 2, "gmsh"),
     ("+ local DOF numbering (RCM)", {**OLD, "numbering": "local"}, 2, "gmsh"),
     ("+ assembly into a CSR pattern, exact wall loads", {**OLD, "numbering": "local", "assembly": "csr"}, 2, "gmsh"),
-    ("+ block CG, compiled two-level (float64 coarse)", {**NEW, "coarse_dtype": "float64"}, 2, "gmsh"),
-    ("+ float32 coarse levels (all levers), 2 threads", NEW, 2, "gmsh"),
+    ("+ block CG, compiled two-level (float64 coarse)", {**NEW, "coarse_dtype": "float64", "smoother_dtype": "float64"},
+     2, "gmsh"),
+    ("+ float32 coarse levels", {**NEW, "smoother_dtype": "float64"}, 2, "gmsh"),
+    ("+ float32 fine sweeps and preconditioner blocks (all levers), 2 threads", NEW, 2, "gmsh"),
     ("all levers, 1 thread", NEW, 1, "gmsh"),
 ]
 # printed under the lever rows, kept apart in the JSON ("structured_mesh") so that benchmarks/summary.py still reads
@@ -92,11 +99,6 @@ def median_runs(runs: list) -> dict:
             "repeats": len(runs), "all_totals": [r["seconds"]["total"] for r in runs]}
 
 
-def after_meshing(s: dict, cpu: bool = False) -> float:
-    suffix = "_cpu" if cpu else ""
-    return s["assembly" + suffix] + s["preconditioner" + suffix] + s["solve" + suffix]
-
-
 def stream_bandwidth_gbs(n: int = 20_000_000, repeats: int = 7) -> dict:
     """STREAM-like triad a = b + s c with numpy (two passes: a = s c, a += b; 40 bytes per element moved) and copy."""
     import numpy as np
@@ -133,22 +135,19 @@ def iteration_bytes(size_m: float) -> dict:
                                                                 Progress(quiet=True), True, numbering="local")
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(perm.size)
-    M = BlockTwoLevel(pin_identity(A, 0), p1_to_p2_prolongation(basis, inverse, rank), coarse_dtype=np.float32)
+    M = BlockTwoLevel(pin_identity(A, 0), p1_to_p2_prolongation(basis, inverse, rank), coarse_dtype=np.float32,
+                      smoother_dtype=np.float32)
     n, k = A.shape[0], 3
     fine = A.data.nbytes + A.indices.nbytes + A.indptr.nbytes
     vec = n * k * 8
-    # CG: A p (1 pass), preconditioner: forward sweep (lower half), residual (1), backward sweep (1); P, P^T
-    matrix_bytes = fine * 3.5 + 2 * (M.P.nbytes)
-    # vectors: spmm 2, fwd 2, residual 3, backward 3 (+copy 2), prolongation 2, dots/updates ~8
-    vector_bytes = 22 * vec
+    moved = cg_iteration_bytes(M, n, k, "current")  # the count of benchmarks/cg_bandwidth.py
     coarse = M.coarse
-    coarse_bytes = sum(lv.nbytes * 5 + 14 * lv.n * k * 4 for lv in coarse.levels[:-1]) + sum(
-        x.nbytes for x in coarse.P + coarse.R)
-    return {"dofs": n, "nnz": int(A.nnz), "fine_matrix_bytes": fine, "matrix_bytes": matrix_bytes,
-            "vector_bytes": vector_bytes, "coarse_bytes": coarse_bytes,
-            "total_bytes": matrix_bytes + vector_bytes + coarse_bytes,
+    return {"dofs": n, "nnz": int(A.nnz), "fine_matrix_bytes": fine,
+            "matrix_bytes": moved["product"] + moved["fine_sweeps"] + moved["transfer"],
+            "vector_bytes": moved["vectors"], "coarse_bytes": moved["coarse"], "total_bytes": moved["total"],
             "memory_table_bytes": {"A (CSR, float64 values, int32 indices)": fine,
-                                   "Gauss-Seidel segments (n x 3 int64)": M.A.seg.nbytes,
+                                   "float32 values of the fine sweeps": M.A.smoother_data.nbytes,
+                                   "Gauss-Seidel segments (n x 3 int32)": M.A.seg.nbytes,
                                    "P and P^T": M.P.nbytes + M.Pt.nbytes,
                                    "coarse hierarchy (float32)": coarse.nbytes,
                                    "block vectors (8 of n x 3 float64)": 8 * vec,

@@ -31,9 +31,9 @@ def part_bounds(n: int, parts: int | None = None) -> np.ndarray:
 class BlockLevel:
     """One matrix in CSR arrays with its inverse diagonal and its Gauss-Seidel parts.
 
-    smoother_dtype: the values the Gauss-Seidel sweeps and their residuals read (default: dtype). float32 on the
-    fine P2 level moves a third fewer bytes per sweep than float64 with int32 indices; the products of the
-    Krylov method (``matmul``) keep ``dtype``, so the solution is the same to the solver tolerance.
+    smoother_dtype: the values and inverse diagonal the Gauss-Seidel sweeps and their residuals read (default:
+    dtype). float32 on the fine P2 level moves a third fewer bytes per sweep than float64 with int32 indices; the
+    products of the Krylov method (``matmul``) keep ``dtype``, so the solution is the same to the solver tolerance.
     """
 
     def __init__(self, A: sp.csr_matrix, dtype=np.float64, square: bool = True, parts: int | None = None,
@@ -45,14 +45,22 @@ class BlockLevel:
         self.indices = A.indices.astype(np.int32, copy=False)
         self.data = A.data.astype(dtype, copy=False)
         self.smoother_data = self.data.astype(smoother_dtype or dtype, copy=False) if square else self.data
-        self.dinv = (1.0 / A.diagonal()).astype(dtype) if square else np.zeros(0, dtype)
         self.bounds = part_bounds(self.n, parts)
         self.seg = (kernels.part_segments(self.indptr, self.indices, self.bounds) if square
                     else np.zeros((0, 3), self.indptr.dtype))
+        self.dinv = (1.0 / self._diagonal(A)).astype(smoother_dtype or dtype) if square else np.zeros(0, dtype)
         windows = kernels.other_part_windows(self.indptr, self.indices, self.bounds, self.seg) if square else []
         self.old_rows = [(int(lo), int(hi)) for lo, hi in windows if hi > lo]  # rows a sweep reads from before it
         self.nbytes = (self.indptr.nbytes + self.indices.nbytes + self.data.nbytes + self.dinv.nbytes
                        + self.seg.nbytes + (self.smoother_data.nbytes if self.smoother_data is not self.data else 0))
+
+    def _diagonal(self, A):
+        """A's diagonal from its positions seg[:, 1] where every row stores it (scipy's diagonal() searches each
+        row: 0.15 s at 1e6 DOFs)."""
+        at = np.minimum(self.seg[:, 1], max(A.nnz - 1, 0))
+        if A.nnz and np.array_equal(self.indices[at], np.arange(self.n, dtype=self.indices.dtype)):
+            return A.data[at]
+        return A.diagonal()
 
     def matmul(self, X, out=None):
         out = np.empty_like(X) if out is None else out
@@ -128,19 +136,22 @@ class BlockVCycle:
 class BlockTwoLevel:
     """M^-1 R for an (n, k) block: forward GS on A, X += P V(P^T (R - A X)), backward GS (symmetric: CG-safe).
 
-    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes); smoother_dtype: the values the fine
-    sweeps read (BlockLevel; the fine products stay float64); ml: an SA
-    hierarchy of P^T A P already made (default: made here); Pt: P^T as CSR, if already made; fine_parts: Gauss-Seidel
-    parts on A (default GS_PARTS; 1 for scikit-fem's numbering, whose halves are the vertex and the edge DOFs, so
-    that two parts would relax every vertex-edge coupling by Jacobi: 30 CG iterations instead of 17).
+    coarse_dtype: storage of the P1 hierarchy (float32 halves its bytes); smoother_dtype: the precision of the
+    fine level inside the preconditioner, its sweep values and its blocks (float32: a third fewer matrix bytes and
+    half the vector bytes, CG iterations unchanged; the Krylov products stay float64, docs/performance.md sec. 8);
+    ml: an SA hierarchy of P^T A P already made (default: made here); Pt: P^T as CSR, if already made; fine_parts:
+    Gauss-Seidel parts on A (default GS_PARTS; 1 for scikit-fem's numbering, whose halves are the vertex and the
+    edge DOFs, so that two parts would relax every vertex-edge coupling by Jacobi: 30 CG iterations instead of 17).
+    The result is returned in smoother_dtype.
     """
 
     def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix, coarse_dtype=np.float64, near_null=None, ml=None, Pt=None,
                  fine_parts: int | None = None, smoother_dtype=np.float64):
+        self.dtype = np.dtype(smoother_dtype)
         self.A = BlockLevel(A, parts=fine_parts, smoother_dtype=smoother_dtype)
-        self.P = BlockLevel(P, square=False)
+        self.P = BlockLevel(P, smoother_dtype, square=False)
         Pt = P.T.tocsr() if Pt is None else Pt
-        self.Pt = BlockLevel(Pt, square=False)
+        self.Pt = BlockLevel(Pt, smoother_dtype, square=False)
         if ml is None:
             ml = sa_solver((Pt @ A @ P).tocsr(), near_null)
         self.coarse = BlockVCycle(ml, coarse_dtype)
@@ -148,11 +159,11 @@ class BlockTwoLevel:
         self.shape = A.shape
 
     def __call__(self, R):
-        R = np.ascontiguousarray(R, dtype=np.float64)
+        R = np.ascontiguousarray(R, dtype=self.dtype)
         A = self.A
         X = A.forward_from_zero(R)
         scratch = A.residual_after_sweep(X)
-        Rc = self.Pt.matmul(scratch, out=np.empty((self.Pt.n, R.shape[1])))
-        self.P.matmul_add(np.ascontiguousarray(self.coarse(Rc), dtype=np.float64), X)
+        Rc = self.Pt.matmul(scratch, out=np.empty((self.Pt.n, R.shape[1]), self.dtype))
+        self.P.matmul_add(np.ascontiguousarray(self.coarse(Rc), dtype=self.dtype), X)
         A.sweep(R, X, backward=True, scratch=scratch, keep_old=False)
         return X

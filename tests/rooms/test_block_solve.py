@@ -225,3 +225,15 @@ def test_room_basis_dof_locations_equal_scikit_fem(generator):
     for order, elem in ((2, ElementTetP2()), (1, ElementTetP1())):
         ref = Basis(rm.mesh, elem).doflocs
         assert np.abs(room_basis(rm, order).doflocs - ref).max() < 1e-15
+
+
+def test_inverse_diagonal_from_the_stored_positions_and_without_them():
+    """dinv from the diagonal's stored positions equals 1 / diagonal(); a row without a stored diagonal falls back
+    to scipy's diagonal() (a zero there)."""
+    A = sp.csr_matrix(np.array([[4.0, 1.0, 0.0], [1.0, 5.0, 2.0], [0.0, 2.0, 6.0]]))
+    np.testing.assert_array_equal(BlockLevel(A).dinv, 1.0 / A.diagonal())
+    B = sp.csr_matrix(np.array([[4.0, 1.0, 0.0], [1.0, 0.0, 2.0], [0.0, 2.0, 6.0]]))  # row 1 stores no diagonal
+    with np.errstate(divide="ignore"):
+        dinv = BlockLevel(B).dinv
+    np.testing.assert_array_equal(dinv[[0, 2]], [0.25, 1 / 6.0])
+    assert np.isinf(dinv[1])
