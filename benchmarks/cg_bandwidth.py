@@ -1,6 +1,6 @@
 """One block-CG iteration of the 1e6-DOF room against the memory-bandwidth bound, this version beside an earlier one.
 
-    python benchmarks/cg_bandwidth.py [--size-m 0.044] [--threads 2] [--previous 0f7ee64] [--solves 3]
+    python benchmarks/cg_bandwidth.py [--size-m 0.044] [--threads 2] [--previous 0f7ee64] [--solves 3] [--name N]
 
 The structured AMAILS room (P2, local numbering, three polarizations, pinned Neumann problem) is assembled once.
 Each version then runs in a fresh process on the same matrices: its two-level preconditioner and block CG to
@@ -10,7 +10,7 @@ STREAM triad on the same threads, measured in the same process just before the s
 (default: the block CG before the float32 sweeps and the half-matrix residuals) is checked out with
 `git worktree` into a temporary folder and imported from there. For this version the table also gives each
 kernel of one iteration (fastest of 7 calls) and the bandwidth it reaches. Prints Markdown tables and writes
-benchmarks/results/cg_bandwidth.json (read by benchmarks/summary.py).
+benchmarks/results/NAME.json (default cg_bandwidth.json, read by benchmarks/summary.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-RESULTS = HERE / "results" / "cg_bandwidth.json"
+RESULTS = HERE / "results"
 PREVIOUS = "0f7ee64"  # the block CG with float64 sweeps and blocks, full residuals and whole-block copies
 # bytes per block entry (row and column) one iteration reads or writes, per algorithm. previous, all float64
 # (8 B): A p 2, (p, q) 2, CG update 6, forward sweep 2, residual 3, P^T 1, P 1 + add 3, copy 2 + backward sweep 3,
@@ -200,6 +200,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2, help="kernel threads")
     ap.add_argument("--solves", type=int, default=3, help="block-CG solves per version (the fastest counts)")
     ap.add_argument("--previous", default=PREVIOUS, help="git revision of the earlier version ('' to skip it)")
+    ap.add_argument("--name", default="cg_bandwidth", help="results file benchmarks/results/NAME.json")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -244,7 +245,7 @@ def main() -> int:
     from amails_fem.io.files import write_json
     from amails_fem.io.provenance import provenance
 
-    write_json(RESULTS, {"provenance": provenance(machine_cores=os.cpu_count()), "size_m": args.size_m,
+    write_json(RESULTS / f"{args.name}.json", {"provenance": provenance(machine_cores=os.cpu_count()), "size_m": args.size_m,
                          **problem, "runs": runs})
     return 0
 
