@@ -325,6 +325,38 @@ def column_dots(U, V):
 
 
 @nb.njit(parallel=True, **_JIT)
+def column_absmax(X):
+    """Per column max_i |X[i, c]| (k = 3 in parallel, else serial)."""
+    n, k = X.shape
+    out = np.zeros(k)
+    if k == 3:
+        m0 = 0.0
+        m1 = 0.0
+        m2 = 0.0
+        for i in nb.prange(n):
+            m0 = max(m0, abs(X[i, 0]))
+            m1 = max(m1, abs(X[i, 1]))
+            m2 = max(m2, abs(X[i, 2]))
+        out[0] = m0
+        out[1] = m1
+        out[2] = m2
+    else:
+        for i in range(n):
+            for c in range(k):
+                out[c] = max(out[c], abs(X[i, c]))
+    return out
+
+
+@nb.njit(parallel=True, **_JIT)
+def scale_columns(X, scale, out):
+    """out[:, c] = scale[c] X[:, c], converted to out's dtype."""
+    n, k = X.shape
+    for i in nb.prange(n):
+        for c in range(k):
+            out[i, c] = X[i, c] * scale[c]
+
+
+@nb.njit(parallel=True, **_JIT)
 def cg_step(X, R, Pd, Q, alpha):
     """X += alpha Pd, R -= alpha Q (per column alpha); returns |R|^2 per column."""
     n, k = X.shape

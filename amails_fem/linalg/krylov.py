@@ -69,8 +69,8 @@ def block_cg(A, B: np.ndarray, M, *, tol: float, maxiter: int = 1000, what: str 
     R = B.copy() if X0 is None else B - A(X)
     active = norm_b > 0  # a column that has converged keeps alpha = beta = 0 from then on
     its = np.zeros(k, dtype=int)
-    Z = M(R)  # in the preconditioner's precision; the Krylov vectors stay float64
-    Pd = Z.astype(np.float64)
+    Z = M(R)
+    Pd = np.array(Z, dtype=np.float64)
     rz = kernels.column_dots(R, Z)
     for _ in range(maxiter):
         if not active.any():

@@ -237,3 +237,21 @@ def test_inverse_diagonal_from_the_stored_positions_and_without_them():
         dinv = BlockLevel(B).dinv
     np.testing.assert_array_equal(dinv[[0, 2]], [0.25, 1 / 6.0])
     assert np.isinf(dinv[1])
+
+
+def test_two_level_preconditioner_does_not_depend_on_the_data_units(room):
+    """M (c R) = c M R exactly for c = 2^-116 (~1e-35) and 2^100 (~1e30): each column is scaled by a power of two
+    before the float32 levels (without it, 2^-116 R underflows there: float32's smallest normal is 2^-126)."""
+    rm, basis = room
+    A, _rhs, _mass = assemble_room(basis, rm.mesh.boundary_facets(), 2, False)
+    pin = int(basis.nodal_dofs[0, 0])
+    Pp = p1_to_p2_prolongation(basis).tocsr()
+    Pp.data[Pp.indptr[pin]: Pp.indptr[pin + 1]] = 0.0
+    Pp.eliminate_zeros()
+    M = BlockTwoLevel(pin_identity(A, pin), Pp, coarse_dtype=np.float32, smoother_dtype=np.float32)
+    R = np.random.default_rng(7).standard_normal((basis.N, 3))
+    R[pin] = 0.0
+    Z = M(R)
+    assert Z.dtype == np.float64
+    for c in (2.0**-116, 2.0**100):
+        np.testing.assert_array_equal(M(c * R) / c, Z)
