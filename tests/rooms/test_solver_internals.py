@@ -189,3 +189,27 @@ def assemble_b1(box_mesh):
 
     S, b1 = assemble_wall_terms(room_basis(box_mesh, 2), box_mesh.mesh.boundary_facets(), 2)
     return S, b1[:, 1:]
+
+
+def test_orthonormal_block_with_cancellation_inside_the_block():
+    """The residual basis of the frequency grid: a block whose columns nearly repeat each other (1e-10 apart, and
+    nearly inside the older columns) still gives orthonormal columns to 1e-14 and coordinates that rebuild every
+    added column to 1e-14 of its norm (the block re-orthogonalisation of _Orthonormal)."""
+    from amails_fem.linalg.reduced_basis import _Orthonormal
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    basis = _Orthonormal(n)
+    old = rng.standard_normal((n, 5))
+    basis.add_many(old)
+    added = [old]
+    for _ in range(3):
+        c = basis.Q @ rng.standard_normal(basis.k) + 1e-5 * rng.standard_normal(n)
+        block = np.column_stack([c, c + 1e-10 * rng.standard_normal(n), rng.standard_normal(n)])
+        basis.add_many(block)
+        added.append(block)
+    C = np.column_stack(added)
+    Q = basis.Q
+    assert np.abs(Q.T @ Q - np.eye(basis.k)).max() < 1e-14
+    M = basis.matrix(list(range(C.shape[1])))
+    assert np.abs(Q @ M - C).max() < 1e-14 * np.abs(C).max()
