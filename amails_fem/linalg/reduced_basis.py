@@ -97,64 +97,34 @@ class _Orthonormal:
                 if np.all(now > GS_KEEP * prev):
                     break
                 prev = now
-        start = len(self.coords)
-        kept, fix = [], False
+        out = []
         for j in range(C.shape[1]):
             c = C[:, j]
             r = H[:, j]
-            if self.k > k0:  # against the columns added from this block (at most p: cheap), while it cancels
+            if self.k > k0:  # the columns added from this block
                 Qn = self._buf[:, k0: self.k]
-                g = np.zeros(self.k - k0)
                 prev = np.linalg.norm(c)
-                for _ in range(MAX_GS_PASSES):
-                    h = Qn.T @ c
-                    c -= Qn @ h
-                    g += h
-                    now = np.linalg.norm(c)
-                    if now > GS_KEEP * prev:
-                        break
-                    prev, fix = now, True
+                g = Qn.T @ c
+                c = c - Qn @ g
                 r = np.concatenate([r, g])
+                if np.linalg.norm(c) <= GS_KEEP * prev:  # cancellation: re-orthogonalise against everything
+                    for _ in range(MAX_GS_PASSES):
+                        prev = np.linalg.norm(c)
+                        h = self.Q.T @ c
+                        c = c - self.Q @ h
+                        r += h
+                        if np.linalg.norm(c) > GS_KEEP * prev:
+                            break
             nrm = np.linalg.norm(c)
             if nrm > drop_tol * max(norms0[j], 1e-300):
                 self._append(c / nrm)
                 r = np.append(r, nrm)
             elif not keep_zero:
-                kept.append(None)
+                out.append(None)
                 continue
-            kept.append(len(self.coords))
             self.coords.append(r)
-        if fix and k0 and self.k > k0:
-            self._reorthogonalise_block(k0, start)
-        return [None if i is None else self.coords[i] for i in kept]
-
-    def _reorthogonalise_block(self, k0, start):
-        """The columns added from one block, projected once more against the older ones as a block (BLAS-3) and
-        re-orthonormalised among themselves (QR), the coords added since ``start`` transformed to match.
-
-        Needed after a cancellation inside the block: a column that lost most of its norm to the block's earlier
-        columns keeps their round-off against the older columns, amplified by the loss (block Gram-Schmidt with
-        re-orthogonalisation, BCGS2: Barlow & Smoktunowicz 2013, Numer. Math. 123, 395). One block pass replaces a
-        matrix-vector pass over all older columns per cancelling column.
-        """
-        Qo, kb = self._buf[:, :k0], self.k - k0
-        for _ in range(2):
-            Qb = self._buf[:, k0: self.k]
-            E = Qo.T @ Qb
-            if not np.abs(E).max() > 1e-15:
-                break
-            Qb = _gemm_update(Qo, E, np.asfortranarray(Qb))
-            Qq, T = np.linalg.qr(Qb)
-            sign = np.where(np.diag(T) < 0, -1.0, 1.0)
-            Qq *= sign
-            T *= sign[:, None]
-            self._buf[:, k0: self.k] = Qq
-            # x = Qo a + Qb_old b and Qb_old = Qq T + Qo E: a -> a + E b, b -> T b (T upper triangular: same length)
-            for i in range(start, len(self.coords)):
-                r = self.coords[i]
-                b = np.zeros(kb)
-                b[: len(r) - k0] = r[k0:]
-                self.coords[i] = np.concatenate([r[:k0] + E @ b, (T @ b)[: len(r) - k0]])
+            out.append(r)
+        return out
 
     def matrix(self, which):
         """Coordinates of the listed added columns as a dense (rank, len) matrix."""
