@@ -21,8 +21,8 @@ through an incrementally orthonormalised set of residual components) gives every
 The full solves ("snapshots") are taken at REAL positive lengths near |l| (A + sum s_w S_w is then SPD: real CG with
 the room solver's two-level AMG, three right-hand sides per preconditioner): psi(l) is rational in l with its poles
 on the negative real axis, so real shifts span the complex-l solutions (rational Krylov). At 3e5 P2 DOFs six real
-snapshots (18 vectors) reach the tolerance for the AMAILS stack on 1-500 Hz in 2.6-2.9x the time of one perfect-conductor
-solve, where three complex GMRES snapshots take 4.6-5.2x (benchmarks/walls_frequency.py). A grid point whose residual real
+snapshots (18 vectors) reach the tolerance for the AMAILS stack on 1-500 Hz in 2.8-3.2x the time of one
+perfect-conductor solve (benchmarks/walls_frequency.py; docs/performance.md sec. 9). A grid point whose residual real
 snapshots stop reducing gets an exact complex solve. The reduced-basis machinery is amails_fem/linalg/reduced_basis.py.
 """
 
