@@ -169,7 +169,8 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
     DOFs are in fem/numbering.py's order, else one); "scipy": scipy's cg per right-hand side.
     snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
     The snapshots share one smoothed-aggregation hierarchy (aggregates and prolongators from the first); each new
-    shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact.
+    shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact: on the block path by
+    multiply-adds on fixed patterns (linalg/shifted_amg.py), on the scipy path by sparse products (galerkin_refresh).
     """
     t_start = time.perf_counter()
     n = A.shape[0]
