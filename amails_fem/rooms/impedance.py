@@ -21,7 +21,7 @@ through an incrementally orthonormalised set of residual components) gives every
 The full solves ("snapshots") are taken at REAL positive lengths near |l| (A + sum s_w S_w is then SPD: real CG with
 the room solver's two-level AMG, three right-hand sides per preconditioner): psi(l) is rational in l with its poles
 on the negative real axis, so real shifts span the complex-l solutions (rational Krylov). At 3e5 P2 DOFs six real
-snapshots (18 vectors) reach the tolerance for the AMAILS stack on 1-500 Hz in 2.8-3.2x the time of one
+snapshots (18 vectors) reach the tolerance for the AMAILS stack on 1-500 Hz in 2.7x the time of one
 perfect-conductor solve (benchmarks/walls_frequency.py; docs/performance.md sec. 9). A grid point whose residual real
 snapshots stop reducing gets an exact complex solve. The reduced-basis machinery is amails_fem/linalg/reduced_basis.py.
 """
