@@ -63,12 +63,14 @@ class SharedPattern:
         return [sp.csr_matrix((d, self.indices, self.indptr), shape=self.shape) for d in full]
 
     def diagonal_positions(self) -> np.ndarray:
-        """Where each row's diagonal entry sits in the data array (-1 where it is not stored)."""
+        """Where each row's diagonal entry sits in the data array (ValueError if a row stores none)."""
         if self._diagonal is None:
             rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
             hit = np.flatnonzero(self.indices == rows)
             pos = np.full(self.shape[0], -1, np.int64)
             pos[rows[hit]] = hit
+            if (pos < 0).any():
+                raise ValueError(f"{int((pos < 0).sum())} rows store no diagonal entry: Gauss-Seidel needs one per row")
             self._diagonal = pos
         return self._diagonal
 
