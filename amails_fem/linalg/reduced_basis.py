@@ -9,22 +9,25 @@ components.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.linalg.blas import dgemm
 from scipy.sparse.linalg import LinearOperator, gmres, splu
 
 from amails_fem.errors import ConvergenceError
+from amails_fem.linalg import kernels
 from amails_fem.linalg.amg import galerkin_refresh, sa_solver, two_level_preconditioner
-from amails_fem.linalg.block_amg import BlockTwoLevel
 from amails_fem.linalg.krylov import block_cg, checked_cg, one_blas_thread
+from amails_fem.linalg.shifted_amg import SharedPattern, ShiftedTwoLevel
+from amails_fem.threads import kernel_threads_for
 
 DIRECT_MAX_DOFS = 30_000  # below this, full solves use a sparse LU; above, real CG (or complex GMRES) with AMG
 # candidate real shifts, as multiples of |l| at the chosen grid point (aligned_shift scores them)
 SHIFT_CANDIDATES = tuple(2.0 ** (np.arange(-12, 13) / 4))  # x |l|: 1/8 to 8 in steps of 2^(1/4)
+SNAPSHOT_TOL_DIVISOR = 300  # snapshots solved to rb_tol / this (see solve_frequency_grid)
 STALL_LIMIT = 2  # real snapshots at a grid point that did not halve its residual before it gets a complex solve
 
 
@@ -133,70 +136,19 @@ class _Orthonormal:
         return M
 
 
-class SharedPattern:
-    """A + sum_w s_w S_w for real s_w on one fixed CSR pattern: one vector operation per shift."""
+def _kernel_threads(func):
+    """Run ``func(A, ...)`` with the compiled kernels' thread count for A's size (amails_fem/threads.py: one thread
+    below 3e5 DOFs; at 8e3 DOFs on a loaded machine two threads made the block path 15x slower than scipy's cg)."""
 
-    def __init__(self, A, S_list):
-        K0 = A = _canonical(A)
-        S_list = [_canonical(S) for S in S_list]
-        pos = [_positions_in(K0, S) for S in S_list]
-        if any(p is None for p in pos):  # a wall term outside A's stored pattern: use the union of the patterns
-            K0 = _canonical(sum((_pattern(M) for M in S_list), _pattern(A)))  # all ones: nothing cancels
-            pos = [_positions_in(K0, S) for S in S_list]
-        self.indices, self.indptr, self.shape = K0.indices, K0.indptr, K0.shape
-        self.A = A.data.copy() if K0 is A else _positions_in(K0, A, values=True)
-        self.S = [np.bincount(p, weights=S.data, minlength=K0.nnz) for p, S in zip(pos, S_list)]
-        rows = np.repeat(np.arange(K0.shape[0]), np.diff(K0.indptr))
-        upper = K0.indices > rows  # the strict upper triangle, for the Gauss-Seidel residual shortcut
-        self.upper = np.flatnonzero(upper)  # take() with indices: 9x faster than a boolean mask (8e6 entries)
-        self.upper_indices = K0.indices[upper]
-        self.upper_indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[upper], minlength=K0.shape[0]))])
+    @functools.wraps(func)
+    def wrapper(A, *args, **kwargs):
+        with kernel_threads_for(A.shape[0]):
+            return func(A, *args, **kwargs)
 
-    def matrix(self, shifts, with_upper=False):
-        """K = A + sum s_w S_w (CSR); with_upper: (K, strict upper triangle of K)."""
-        data = np.multiply(self.S[0], shifts[0]) if self.S else np.zeros_like(self.A)  # one pass per term
-        for s, d in zip(shifts[1:], self.S[1:]):
-            data += s * d
-        data += self.A
-        K = sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
-        if not with_upper:
-            return K
-        return K, sp.csr_matrix((data.take(self.upper), self.upper_indices, self.upper_indptr), shape=self.shape)
+    return wrapper
 
 
-def _canonical(M) -> sp.csr_matrix:
-    """CSR with sorted, summed indices (a copy only when M is not already so)."""
-    M = M.tocsr()
-    if not M.has_canonical_format:
-        M = M.copy()
-        M.sum_duplicates()
-    return M
-
-
-def _pattern(M) -> sp.csr_matrix:
-    """M's stored pattern with every value 1."""
-    return sp.csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape)
-
-
-def _positions_in(K, M, values=False):
-    """Where the entries of M (canonical CSR) sit in K's data array; None if M has an entry outside K's pattern.
-
-    Marker trick: K's entry numbers as values, multiplied elementwise with M's pattern (a C-level merge of the two
-    sorted rows), leave each entry of M carrying its position in K. values=True: M's data scattered onto K's pattern.
-    """
-    label = sp.csr_matrix((np.arange(1, K.nnz + 1, dtype=float), K.indices, K.indptr), shape=K.shape)
-    hit = label.multiply(_pattern(M)).tocsr()
-    if hit.nnz != M.nnz:
-        return None
-    hit.sort_indices()
-    pos = hit.data.astype(np.int64) - 1
-    if not values:
-        return pos
-    out = np.zeros(K.nnz)
-    out[pos] = M.data
-    return out
-
-
+@_kernel_threads
 @one_blas_thread
 def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, rb_tol=None, max_full=60,
                          progress=None, direct=None, snapshots=None, cg_method: str = "block",
@@ -217,7 +169,8 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
     DOFs are in fem/numbering.py's order, else one); "scipy": scipy's cg per right-hand side.
     snapshots="complex": exact complex solves (sparse LU if direct, else GMRES preconditioned by real AMG).
     The snapshots share one smoothed-aggregation hierarchy (aggregates and prolongators from the first); each new
-    shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact.
+    shift recomputes only its Galerkin coarse operators, so the coarse problems stay exact: on the block path by
+    multiply-adds on fixed patterns (linalg/shifted_amg.py), on the scipy path by sparse products (galerkin_refresh).
     """
     t_start = time.perf_counter()
     n = A.shape[0]
@@ -225,18 +178,20 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
     nr = b0.shape[0]
     rb_tol = rb_tol if rb_tol is not None else max(30 * tol, 1e-9)
     # snapshots well below the basis tolerance: at rb_tol / 30 the greedy stalled near rb_tol (9 snapshots, one
-    # complex, at 61k DOFs); at rb_tol / 300 it needs 6, each 1-2 CG iterations longer
-    snapshot_tol = min(tol, rb_tol / 300)
+    # complex, at 61k DOFs); at rb_tol / 300 it needs 6, each 1-2 CG iterations longer. Measured again at 61k DOFs
+    # with the shifted hierarchy: rb_tol / 100 took 9 snapshots (one complex), rb_tol / 30 seven (final residual
+    # 2.8e-9, at the edge of rb_tol), against 6 at rb_tol / 300
+    snapshot_tol = min(tol, rb_tol / SNAPSHOT_TOL_DIVISOR)
     direct = (n <= DIRECT_MAX_DOFS) if direct is None else direct
     # residual components: r = b0 + sum l b1 - A V y - sum l S V y; keep them orthonormalised
     resid = _Orthonormal(n)
-    idx_b = np.zeros((nr, 1 + nw), int)
+    idx_b = np.arange(nr * (1 + nw)).reshape(nr, 1 + nw)  # b0[k], b1_w[k] per row k, as one block
+    loads = np.empty((n, nr * (1 + nw)), order="F")
     for k in range(nr):
-        idx_b[k, 0] = len(resid.coords)
-        resid.add(b0[k])
+        loads[:, idx_b[k, 0]] = b0[k]
         for w in range(nw):
-            idx_b[k, 1 + w] = len(resid.coords)
-            resid.add(b1_list[w][k])
+            loads[:, idx_b[k, 1 + w]] = b1_list[w][k]
+    resid.add_many(loads)
     idx_AV, idx_SV = [], [[] for _ in range(nw)]
     basis = _Orthonormal(n)
     V = np.zeros((n, 0))
@@ -253,7 +208,7 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
                   "real snapshots near |l|: CG + two-level AMG of A + sum s_w S_w")
     else:
         method = "sparse LU (complex)" if direct else "GMRES + real AMG of A + sum |l_w| S_w"
-    amg = {"ml": None, "setup_s": 0.0, "cg_s": 0.0}
+    amg = {"ml": None, "shifted": None, "setup_s": 0.0, "cg_s": 0.0}
     Pt = P.T.tocsr() if P is not None else None
     pattern = SharedPattern(A, S_list) if snapshots == "real" else None
     coarse_pattern = []
@@ -330,15 +285,23 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
         # snapshot but needed more snapshots and complex fallbacks (measured at 89k DOFs: slower)
         rtol = snapshot_tol
         block = cg_method == "block" and P is not None
-        K, U = pattern.matrix(sig, with_upper=True) if not block else (pattern.matrix(sig), None)
         rhs = b0[rows] + sum(sig[w] * b1_list[w][rows] for w in range(nw))
+        K, U = pattern.matrix(sig, with_upper=True) if not (block or direct) else (None, None)
         if direct:
-
-            lu = splu(K.tocsc())
+            lu = splu(pattern.matrix(sig).tocsc())
             return np.array([lu.solve(r) for r in rhs]), [1] * len(rows)
-
-
         t0 = time.perf_counter()
+        if block:  # every level of the hierarchy refreshed by multiply-adds on fixed patterns (linalg/shifted_amg.py)
+            if amg["shifted"] is None:
+                amg["shifted"] = ShiftedTwoLevel(A, S_list, P, Pt=Pt, coarse_dtype=np.float32, fine=pattern,
+                                                 fine_parts=None if local_numbering else 1)
+            M = amg["shifted"].at(sig)
+            amg["setup_s"] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            X, its, _res = block_cg(M.A.matmul, np.ascontiguousarray(rhs.T), M, tol=rtol, maxiter=1000,
+                                    X0=np.ascontiguousarray(np.real(x0).T))
+            amg["cg_s"] += time.perf_counter() - t0
+            return np.ascontiguousarray(X.T), its
         # the coarse problem: P^T K P = P^T A P + sum s_w P^T S_w P on a pattern made once (K itself without P)
         if P is not None and not coarse_pattern:
             coarse_pattern.append(SharedPattern((Pt @ A @ P).tocsr(), [(Pt @ S @ P).tocsr() for S in S_list]))
@@ -347,15 +310,6 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
             amg["ml"] = sa_solver(Kc)
         else:  # a new shift: only the Galerkin coarse operators are recomputed (exact for this K)
             galerkin_refresh(amg["ml"], Kc)
-        if block:
-            M = BlockTwoLevel(K, P, coarse_dtype=np.float32, ml=amg["ml"], Pt=Pt,
-                              fine_parts=None if local_numbering else 1)
-            amg["setup_s"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            X, its, _res = block_cg(M.A.matmul, np.ascontiguousarray(rhs.T), M, tol=rtol, maxiter=1000,
-                                    X0=np.ascontiguousarray(np.real(x0).T))
-            amg["cg_s"] += time.perf_counter() - t0
-            return np.ascontiguousarray(X.T), its
         coarse = amg["ml"].aspreconditioner(cycle="V")
         M = two_level_preconditioner(K, P, coarse, U, Pt=Pt) if P is not None else coarse
         amg["setup_s"] += time.perf_counter() - t0
@@ -435,30 +389,29 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
         kinds.append(kind)
         iterations.extend(its)
         est_before = est[i].max()
-        parts = [x for x in X] if kind == "real" else [p for x in X for p in (x.real, x.imag)]
+        # the new columns as an (n, p) block: X.T is one already (a Fortran-order view of the rows)
+        parts = X.T if kind == "real" else np.column_stack([p for x in X for p in (x.real, x.imag)])
         m0 = V.shape[1]
-        basis.add_many(np.column_stack(parts), keep_zero=False, drop_tol=1e-10)
+        basis.add_many(parts, keep_zero=False, drop_tol=1e-10)
         V = basis.Q
         if kind == "complex" and V.shape[1] == m0:
             raise ConvergenceError(f"reduced basis: an exact complex solve at grid point {i} added nothing, but its "
                                    f"estimated residual is {est[i].max():.2e} > {rb_tol:.0e} (round-off floor?)")
         if V.shape[1] > m0:
-            Vn = V[:, m0:]
-            AVn = np.asfortranarray(A @ Vn)
-            SVn = [np.asfortranarray(S @ Vn) for S in S_list]
-            # grow the reduced matrices
-            for j in range(Vn.shape[1]):
-                Ar = _grow(Ar, V[:, : m0 + j + 1].T @ AVn[:, j])
-                Sr = [_grow(Sr[w], V[:, : m0 + j + 1].T @ SVn[w][:, j]) for w in range(nw)]
+            p = V.shape[1] - m0
+            Vn = np.ascontiguousarray(V[:, m0:])
+            prods = [_spmm(M, Vn) for M in [A, *S_list]]  # A Vn, S_w Vn: compiled, all p columns in one pass
+            # grow the reduced matrices: V^T (A Vn) and V^T (S_w Vn), one product each
+            Ar = _grow(Ar, V.T @ prods[0])
+            Sr = [_grow(Sr[w], V.T @ prods[1 + w]) for w in range(nw)]
             # residual components, in the order A v_j, S_w v_j per new vector
-            cols = []
-            for j in range(Vn.shape[1]):
-                idx_AV.append(len(resid.coords) + len(cols))
-                cols.append(AVn[:, j])
-                for w in range(nw):
-                    idx_SV[w].append(len(resid.coords) + len(cols))
-                    cols.append(SVn[w][:, j])
-            resid.add_many(np.column_stack(cols))
+            cols = np.empty((n, p * (1 + nw)), order="F")
+            for j in range(p):
+                for t in range(1 + nw):
+                    c = j * (1 + nw) + t
+                    (idx_AV if t == 0 else idx_SV[t - 1]).append(len(resid.coords) + c)
+                    cols[:, c] = prods[t][:, j]
+            resid.add_many(cols)
         Y = reduced(V)
         est = residuals(Y)
         if kind == "real" and (est[i].max() > 0.5 * est_before or max(its) == 0):
@@ -467,7 +420,7 @@ def solve_frequency_grid(A, S_list, b0, b1_list, lengths, *, P=None, tol=1e-10, 
             progress.say(f"  {kind} full solve {len(snap_idx)} at grid point {i}: basis {V.shape[1]}, "
                          f"iterations {its}, max residual {est.max():.1e}")
     seconds = {"full_solves": t_solve, "total": time.perf_counter() - t_start}
-    if amg["ml"] is not None:
+    if amg["ml"] is not None or amg["shifted"] is not None:
         seconds.update(amg_setup=amg["setup_s"], cg=amg["cg_s"])
     stats = ReducedStats(snapshot_points=snap_idx, basis_size=V.shape[1], max_relative_residual=float(est.max()),
                          tolerance=rb_tol, method=method, seconds=seconds, iterations=iterations, kinds=kinds)
@@ -480,11 +433,22 @@ def _gemm_update(Q, h, C):
     return dgemm(-1.0, Q, h, beta=1.0, c=C, overwrite_c=True)
 
 
-def _grow(M, col):
-    """Append the new basis vector's row/column to a symmetric reduced matrix (col = V^T X v, length m)."""
-    m = len(col)
+def _spmm(M, X):
+    """M X for CSR M and a C-order (n, p) block X (linalg/kernels.py: the matrix read once for all p columns)."""
+    Y = np.empty((M.shape[0], X.shape[1]))
+    kernels.spmm(M.indptr, M.indices.astype(np.int32, copy=False), M.data, X, Y)
+    return Y
+
+
+def _grow(M, G):
+    """A symmetric reduced matrix grown by p basis vectors: G = V^T X V_new (m x p, m = old size + p); the new
+    diagonal block is taken from its upper triangle (the order of the one-vector-at-a-time update)."""
+    m, p = G.shape
+    m0 = m - p
     out = np.zeros((m, m))
-    out[: m - 1, : m - 1] = M
-    out[:, m - 1] = col
-    out[m - 1, :] = col
+    out[:m0, :m0] = M
+    out[:, m0:] = G
+    out[m0:, :m0] = G[:m0].T
+    B = G[m0:]
+    out[m0:, m0:] = np.triu(B) + np.triu(B, 1).T
     return out

@@ -21,8 +21,8 @@ through an incrementally orthonormalised set of residual components) gives every
 The full solves ("snapshots") are taken at REAL positive lengths near |l| (A + sum s_w S_w is then SPD: real CG with
 the room solver's two-level AMG, three right-hand sides per preconditioner): psi(l) is rational in l with its poles
 on the negative real axis, so real shifts span the complex-l solutions (rational Krylov). At 3e5 P2 DOFs six real
-snapshots (18 vectors) reach the tolerance for the AMAILS stack on 1-500 Hz in 2.6-2.9x the time of one perfect-conductor
-solve, where three complex GMRES snapshots take 4.6-5.2x (benchmarks/walls_frequency.py). A grid point whose residual real
+snapshots (18 vectors) reach the tolerance for the AMAILS stack on 1-500 Hz in 2.7x the time of one
+perfect-conductor solve (benchmarks/walls_frequency.py; docs/performance.md sec. 9). A grid point whose residual real
 snapshots stop reducing gets an exact complex solve. The reduced-basis machinery is amails_fem/linalg/reduced_basis.py.
 """
 
@@ -41,6 +41,7 @@ from amails_fem.fem.forms import laplace, surface_laplace
 from amails_fem.fem.numbering import local_order
 from amails_fem.fem.probe import field_gradient, gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
+from amails_fem.linalg.krylov import pin_identity
 from amails_fem.linalg.reduced_basis import ReducedStats, solve_frequency_grid
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
@@ -219,7 +220,19 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     seams = _check_seams(spec, seams, mesh_size_m, wall_size_m)
     progress = progress or Progress(quiet=quiet)
     # the wall loads b1 below sum to zero exactly (grad_s 1 = 0): only b0 needs the compatibility projection
-    rm, basis, A, b0, _defect, timings, _ = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache)
+    rm, basis, A, b0, _defect, timings, renumber = mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress,
+                                                                      use_cache, numbering="local")
+    if renumber is None:  # curved meshes are assembled in scikit-fem's order: renumber here
+        t0 = time.perf_counter()
+        perm, rank = local_order(basis)
+        inverse = np.empty_like(perm)
+        inverse[perm] = np.arange(perm.size)
+        A, b0 = _permuted(A, inverse), b0[:, perm]
+        timings["renumber"] = time.perf_counter() - t0
+    else:
+        perm, rank = renumber
+        inverse = np.empty_like(perm)
+        inverse[perm] = np.arange(perm.size)
     with progress.step("assembling wall terms") as info:
         t0 = time.perf_counter()
         # group walls with the same model: one S and b1 per distinct model
@@ -242,26 +255,47 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
             l_rows.append(lengths[names[0]])
         timings["wall_terms"] = time.perf_counter() - t0
         info["note"] = f"{len(S_list)} wall model(s)"
-    pin = int(basis.nodal_dofs[0, 0])
-    # the reduced system in the local DOF order (fem/numbering.py) without the pinned DOF: one fancy index does both
-    perm, _rank = local_order(basis)
-    idx = perm[perm != pin]
-    A_r = A[idx][:, idx].tocsr()
-    S_r = [S[idx][:, idx].tocsr() for S in S_list]
-    P = p1_to_p2_prolongation(basis)[idx].tocsr() if order == 2 else None
+    # the system in the local DOF order (fem/numbering.py; A and b0 were assembled in it) with the pinned DOF's row
+    # and column replaced by the identity's (the solution is 0 there, as when they are dropped; no index copies)
+    pin = int(inverse[basis.nodal_dofs[0, 0]])
+    A_p = pin_identity(A, pin, overwrite=True)
+    S_p = [_pinned_zero(_permuted(S, inverse), pin) for S in S_list]
+    b0 = np.array(b0)
+    b0[:, pin] = 0.0
+    b1_p = [b[:, perm] for b in b1_list]
+    for b in b1_p:
+        b[:, pin] = 0.0
+    P = None
+    if order == 2:
+        P = p1_to_p2_prolongation(basis, inverse, rank)
+        P.data[P.indptr[pin]: P.indptr[pin + 1]] = 0.0
+        P.eliminate_zeros()
     if snapshots is None:
         snapshots = "real" if basis.N > REAL_SNAPSHOT_MIN_DOFS else "complex"
     with progress.step(f"solving {len(freqs)} frequencies (reduced basis over full solves)") as info:
-        V_r, Y, stats = solve_frequency_grid(A_r, S_r, b0[:, idx], [b[:, idx] for b in b1_list], np.array(l_rows),
-                                             P=P, tol=tol, rb_tol=rb_tol, progress=progress, direct=False,
-                                             snapshots=snapshots, cg_method=cg_method, local_numbering=True)
+        V_l, Y, stats = solve_frequency_grid(A_p, S_p, b0, b1_p, np.array(l_rows), P=P, tol=tol, rb_tol=rb_tol,
+                                             progress=progress, direct=False, snapshots=snapshots,
+                                             cg_method=cg_method, local_numbering=True)
         info["note"] = f"{stats.full_solves} full solves, basis {stats.basis_size}, " \
                        f"max residual {stats.max_relative_residual:.1e}"
     timings["solve"] = stats.seconds["total"]
-    V = np.zeros((basis.N, V_r.shape[1]))
-    V[idx] = V_r
+    V = V_l[inverse]  # back to scikit-fem's DOF order
     return ImpedanceRoomResponse(spec=spec, room_mesh=rm, basis=basis, freqs_hz=freqs, lengths_m=lengths,
                                  walls=walls, V=V, Y=Y, order=order, stats=stats, timings_s=timings)
+
+
+def _permuted(M, inverse) -> sp.csr_matrix:
+    """M (scikit-fem's DOF order) in the local order: entry (i, j) moves to (inverse[i], inverse[j])."""
+    M = M.tocoo()
+    return sp.csr_matrix((M.data, (inverse[M.row], inverse[M.col])), shape=M.shape)
+
+
+def _pinned_zero(M, pin: int) -> sp.csr_matrix:
+    """M with row and column ``pin`` zeroed (kept in the pattern)."""
+    M = M.tocsr()
+    M.data[M.indptr[pin]: M.indptr[pin + 1]] = 0.0
+    M.data[M.indices == pin] = 0.0
+    return M
 
 
 def _check_seams(spec, seams, mesh_size_m, wall_size_m) -> tuple:

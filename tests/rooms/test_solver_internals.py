@@ -133,3 +133,84 @@ def test_direct_wall_terms_equal_scikit_fem_forms(box_mesh, order):
     S_ref, b1_ref = assemble_wall_terms(basis, facets, 4, affine=False)  # scikit-fem forms on a FacetBasis
     assert abs(S - S_ref).max() <= 1e-13 * abs(S_ref).max()
     assert np.abs(b1 - b1_ref).max() <= 1e-13 * np.abs(b1_ref).max()
+
+
+def test_shifted_two_level_equals_a_galerkin_refresh_per_shift(box_mesh):
+    """linalg/shifted_amg.py (every level refreshed by multiply-adds on fixed patterns) against the per-shift path
+    it replaced: the SA hierarchy of the first shift, galerkin_refresh (sparse products R A P) and a new
+    BlockTwoLevel for each shift. Both are the same operator, so they agree to round-off (1e-10 relative: the
+    levels are summed in another order), with the fine operator equal to A + s S."""
+    from amails_fem.linalg.amg import galerkin_refresh, sa_solver
+    from amails_fem.linalg.block_amg import BlockTwoLevel
+    from amails_fem.linalg.shifted_amg import ShiftedTwoLevel
+
+    A, S, rhs, P = _shifted_system(box_mesh)
+    Pt = P.T.tocsr()
+    shifted = ShiftedTwoLevel(A, [S], P, Pt=Pt, coarse_dtype=np.float64)
+    ml = None
+    X = np.ascontiguousarray(np.random.default_rng(1).standard_normal((A.shape[0], 3)))
+    for s in (0.5, 300.0, 7.0):  # the hierarchy of s = 0.5, then two refreshes
+        K = (A + s * S).tocsr()
+        Kc = (Pt @ K @ P).tocsr()
+        if ml is None:
+            ml = sa_solver(Kc)
+        else:
+            galerkin_refresh(ml, Kc)
+        old = BlockTwoLevel(K, P, coarse_dtype=np.float64, ml=ml, Pt=Pt)
+        new = shifted.at([s])
+        assert np.abs(new.A.matmul(X) - K @ X).max() <= 1e-13 * np.abs(K @ X).max()
+        ref = old(X)
+        assert np.abs(new(X) - ref).max() <= 1e-10 * np.abs(ref).max(), s
+
+
+def test_frequency_grid_block_path_matches_scipy_path(box_mesh):
+    """The grid's default snapshot path (block CG on the shifted hierarchy, compiled products for A V and S V)
+    against the reference path (scipy's cg per right-hand side, pyamg sweeps, galerkin_refresh): the same greedy
+    to the basis tolerance, so the solutions at every grid point agree to a few times rb_tol (3e-9)."""
+    from amails_fem.linalg.reduced_basis import solve_frequency_grid
+
+    A, S, rhs, P = _shifted_system(box_mesh)
+    _, b1 = assemble_b1(box_mesh)
+    lengths = (np.geomspace(0.1, 1.0, 5) * np.exp(0.6j))[None, :]  # complex l with Im l > 0 (lossy walls)
+    out = {}
+    for method in ("block", "scipy"):
+        V, Y, st = solve_frequency_grid(A, [S], rhs, [b1], lengths, P=P, tol=1e-10, direct=False,
+                                        snapshots="real", cg_method=method)
+        assert st.max_relative_residual <= st.tolerance and st.kinds.count("real") >= 2
+        out[method] = np.einsum("nm,fkm->fkn", V, Y)
+    ref = out["scipy"]
+    assert np.abs(out["block"] - ref).max() <= 2e-8 * np.abs(ref).max()
+
+
+def assemble_b1(box_mesh):
+    """The wall load b1 of _shifted_system's wall Laplacian (pinned at DOF 0 likewise)."""
+    from amails_fem.rooms.impedance import assemble_wall_terms
+    from amails_fem.rooms.model import room_basis
+
+    S, b1 = assemble_wall_terms(room_basis(box_mesh, 2), box_mesh.mesh.boundary_facets(), 2)
+    return S, b1[:, 1:]
+
+
+def test_orthonormal_block_with_cancellation_inside_the_block():
+    """The residual basis of the frequency grid: a block whose columns nearly repeat each other (1e-10 apart, and
+    nearly inside the older columns) still gives orthonormal columns to 1e-14 and coordinates that rebuild every
+    added column to 1e-14 of its norm (_Orthonormal's re-orthogonalisation; without it the loss of orthogonality
+    here is 3e-12)."""
+    from amails_fem.linalg.reduced_basis import _Orthonormal
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    basis = _Orthonormal(n)
+    old = rng.standard_normal((n, 5))
+    basis.add_many(old)
+    added = [old]
+    for _ in range(3):
+        c = basis.Q @ rng.standard_normal(basis.k) + 1e-5 * rng.standard_normal(n)
+        block = np.column_stack([c, c + 1e-10 * rng.standard_normal(n), rng.standard_normal(n)])
+        basis.add_many(block)
+        added.append(block)
+    C = np.column_stack(added)
+    Q = basis.Q
+    assert np.abs(Q.T @ Q - np.eye(basis.k)).max() < 1e-14
+    M = basis.matrix(list(range(C.shape[1])))
+    assert np.abs(Q @ M - C).max() < 1e-14 * np.abs(C).max()
