@@ -44,7 +44,8 @@ class BlockLevel:
         self.indptr = A.indptr.astype(np.int64) if A.nnz >= 2**31 else A.indptr.astype(np.int32)
         self.indices = A.indices.astype(np.int32, copy=False)
         self.data = A.data.astype(dtype, copy=False)
-        self.smoother_data = self.data.astype(smoother_dtype or dtype, copy=False) if square else self.data
+        own = square and np.dtype(smoother_dtype or dtype) != self.data.dtype
+        self._smoother_data = self.data.astype(smoother_dtype) if own else None
         self.bounds = part_bounds(self.n, parts)
         self.seg = (kernels.part_segments(self.indptr, self.indices, self.bounds) if square
                     else np.zeros((0, 3), self.indptr.dtype))
@@ -52,7 +53,13 @@ class BlockLevel:
         windows = kernels.other_part_windows(self.indptr, self.indices, self.bounds, self.seg) if square else []
         self.old_rows = [(int(lo), int(hi)) for lo, hi in windows if hi > lo]  # rows a sweep reads from before it
         self.nbytes = (self.indptr.nbytes + self.indices.nbytes + self.data.nbytes + self.dinv.nbytes
-                       + self.seg.nbytes + (self.smoother_data.nbytes if self.smoother_data is not self.data else 0))
+                       + self.seg.nbytes + (self._smoother_data.nbytes if own else 0))
+
+    @property
+    def smoother_data(self) -> np.ndarray:
+        """The values the sweeps read: their own copy in smoother_dtype, else ``data`` itself (so that values
+        refreshed in place or replaced, as linalg/shifted_amg.py does per shift, reach the sweeps too)."""
+        return self.data if self._smoother_data is None else self._smoother_data
 
     def _diagonal(self, A):
         """A's diagonal from its positions seg[:, 1] where every row stores it (scipy's diagonal() searches each
