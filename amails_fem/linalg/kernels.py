@@ -15,34 +15,43 @@ import numpy as np
 _JIT = dict(nogil=True, cache=True, fastmath=False, boundscheck=False)
 
 
+@nb.njit(inline="always", **_JIT)
+def _row_dot3(indptr, indices, data, X, i):
+    """Row i of A times the three columns of X."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        a = data[p]
+        s0 += a * X[j, 0]
+        s1 += a * X[j, 1]
+        s2 += a * X[j, 2]
+    return s0, s1, s2
+
+
+@nb.njit(inline="always", **_JIT)
+def _row_add(indptr, indices, data, X, Y, i, sign):
+    """Y[i] += sign (row i of A) X, for any number of columns."""
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        a = sign * data[p]
+        for c in range(Y.shape[1]):
+            Y[i, c] += a * X[j, c]
+
+
 @nb.njit(parallel=True, **_JIT)
 def spmm(indptr, indices, data, X, Y):
     """Y = A X (A in CSR, X and Y (n, k))."""
     n = indptr.shape[0] - 1
     k = X.shape[1]
-    if k == 3:
-        for i in nb.prange(n):
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                a = data[p]
-                s0 += a * X[j, 0]
-                s1 += a * X[j, 1]
-                s2 += a * X[j, 2]
-            Y[i, 0] = s0
-            Y[i, 1] = s1
-            Y[i, 2] = s2
-    else:
-        for i in nb.prange(n):
+    for i in nb.prange(n):
+        if k == 3:
+            Y[i, 0], Y[i, 1], Y[i, 2] = _row_dot3(indptr, indices, data, X, i)
+        else:
             for c in range(k):
                 Y[i, c] = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                a = data[p]
-                for c in range(k):
-                    Y[i, c] += a * X[j, c]
+            _row_add(indptr, indices, data, X, Y, i, 1.0)
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -52,24 +61,29 @@ def spmm_add(indptr, indices, data, X, Y):
     k = X.shape[1]
     for i in nb.prange(n):
         if k == 3:
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                a = data[p]
-                s0 += a * X[j, 0]
-                s1 += a * X[j, 1]
-                s2 += a * X[j, 2]
+            s0, s1, s2 = _row_dot3(indptr, indices, data, X, i)
             Y[i, 0] += s0
             Y[i, 1] += s1
             Y[i, 2] += s2
         else:
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                a = data[p]
-                for c in range(k):
-                    Y[i, c] += a * X[j, c]
+            _row_add(indptr, indices, data, X, Y, i, 1.0)
+
+
+@nb.njit(parallel=True, **_JIT)
+def residual(indptr, indices, data, X, B, Y):
+    """Y = B - A X."""
+    n = indptr.shape[0] - 1
+    k = X.shape[1]
+    for i in nb.prange(n):
+        if k == 3:
+            s0, s1, s2 = _row_dot3(indptr, indices, data, X, i)
+            Y[i, 0] = B[i, 0] - s0
+            Y[i, 1] = B[i, 1] - s1
+            Y[i, 2] = B[i, 2] - s2
+        else:
+            for c in range(k):
+                Y[i, c] = B[i, c]
+            _row_add(indptr, indices, data, X, Y, i, -1.0)
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -90,35 +104,6 @@ def other_part_windows(indptr, indices, bounds, seg):
         out[2 * q + 1, 0] = rlo
         out[2 * q + 1, 1] = rhi
     return out
-
-
-@nb.njit(parallel=True, **_JIT)
-def residual(indptr, indices, data, X, B, Y):
-    """Y = B - A X."""
-    n = indptr.shape[0] - 1
-    k = X.shape[1]
-    for i in nb.prange(n):
-        if k == 3:
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                a = data[p]
-                s0 += a * X[j, 0]
-                s1 += a * X[j, 1]
-                s2 += a * X[j, 2]
-            Y[i, 0] = B[i, 0] - s0
-            Y[i, 1] = B[i, 1] - s1
-            Y[i, 2] = B[i, 2] - s2
-        else:
-            for c in range(k):
-                Y[i, c] = B[i, c]
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                a = data[p]
-                for c in range(k):
-                    Y[i, c] -= a * X[j, c]
 
 
 @nb.njit(parallel=True, **_JIT)
