@@ -73,7 +73,7 @@ def main() -> int:
                         f"<= {targets['after_meshing_s']:.0f} s; meshing < {targets['mesh_s']:.0f} s",
                         f"{after_meshing(r['seconds']):.1f} s (median of {len(small['after_meshing_s_runs'])}); "
                         f"meshing {r['seconds']['mesh']:.2f} s", source("room_1e6_structured.json", small)))
-    for name in ("room_large.json", "room_large_v2.json"):
+    for name in ("room_large.json",):
         large = load(name)
         if large:
             r = large["row"]
