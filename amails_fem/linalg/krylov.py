@@ -127,7 +127,8 @@ def solve_neumann(A: sp.csr_matrix, rhs: np.ndarray, *, P: sp.csr_matrix | None 
 
     method "block": the pinned row and column are replaced by the identity (same solution as dropping them, no
     copy of the index arrays), every right-hand side in one block CG with the compiled two-level preconditioner
-    (coarse levels stored as coarse_dtype, the fine sweeps reading smoother_dtype values; overwrite: pin in A's and
+    (coarse levels stored as coarse_dtype, the fine sweeps and the preconditioner's blocks in smoother_dtype, the
+    Krylov vectors and products in float64; overwrite: pin in A's and
     P's own arrays, saving copies; fine_parts: Gauss-Seidel parts on A, 1 for scikit-fem's P2 numbering, see
     linalg/block_amg.py). method "scipy": the reduced matrix, scipy's cg per right-hand side with
     pyamg's sweeps (the reference path). Raises ConvergenceError if a true relative residual ends above 10 x tol.
