@@ -61,6 +61,13 @@ class BlockLevel:
         refreshed in place or replaced, as linalg/shifted_amg.py does per shift, reach the sweeps too)."""
         return self.data if self._smoother_data is None else self._smoother_data
 
+    def refresh(self) -> None:
+        """After ``data`` changed in place (same pattern): the sweeps' own copy and the inverse diagonal follow it."""
+        if self._smoother_data is not None:
+            self._smoother_data[:] = self.data
+        A = sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n, self.n))
+        self.dinv[:] = 1.0 / self._diagonal(A)
+
     def _diagonal(self, A):
         """A's diagonal from its positions seg[:, 1] where every row stores it (scipy's diagonal() searches each
         row: 0.15 s at 1e6 DOFs)."""

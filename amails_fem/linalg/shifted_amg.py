@@ -97,16 +97,18 @@ class ShiftedTwoLevel:
     A, S_w: symmetric CSR (n x n); P: the P1 -> P2 prolongation (n x n1); Pt: P^T if already made. at(shifts)
     returns the preconditioner of K(shifts), whose .A is the fine operator K(shifts) (its .A.matmul gives K X); the
     returned object is the same one for every shift, updated in place. The SA aggregates come from the first shift.
+    smoother_dtype: the fine sweeps' values and the preconditioner's blocks (BlockTwoLevel), refreshed with the values.
     """
 
     def __init__(self, A, S_list, P, Pt=None, coarse_dtype=np.float32, fine_parts: int | None = None,
-                 fine: SharedPattern | None = None):
+                 fine: SharedPattern | None = None, smoother_dtype=np.float32):
         Pt = P.T.tocsr() if Pt is None else Pt
         self.fine = fine if fine is not None else SharedPattern(A, S_list)
         parts = [A] + list(S_list)
         self._levels = [SharedPattern((Pt @ parts[0] @ P).tocsr(), [(Pt @ M @ P).tocsr() for M in parts[1:]])]
         self._P, self._Pt = P, Pt
         self._dtype = coarse_dtype
+        self._smoother_dtype = smoother_dtype
         self._fine_parts = fine_parts
         self.M = None
 
@@ -118,7 +120,7 @@ class ShiftedTwoLevel:
             return self.M
         lv = self.M.A
         self.fine.data(shifts, out=lv.data)  # the fine values in place: only the wall rows' entries change
-        lv.dinv = 1.0 / lv.data[self.fine.diagonal_positions()]
+        lv.refresh()
         vc = self.M.coarse
         for level, pattern in zip(vc.levels, self._levels):
             data = pattern.data(shifts)
@@ -140,7 +142,7 @@ class ShiftedTwoLevel:
         for level, pattern in zip(ml.levels, self._levels):
             level.A = pattern.matrix(shifts)
         self.M = BlockTwoLevel(fine, self._P, coarse_dtype=self._dtype, ml=ml, Pt=self._Pt,
-                               fine_parts=self._fine_parts)
+                               fine_parts=self._fine_parts, smoother_dtype=self._smoother_dtype)
 
 
 def _canonical(M) -> sp.csr_matrix:
