@@ -31,11 +31,11 @@ def _row_dot3(indptr, indices, data, X, i):
 
 
 @nb.njit(inline="always", **_JIT)
-def _row_add(indptr, indices, data, X, Y, i, sign):
-    """Y[i] += sign (row i of A) X, for any number of columns."""
+def _row_add(indptr, indices, data, X, Y, i):
+    """Y[i] += (row i of A) X, for any number of columns."""
     for p in range(indptr[i], indptr[i + 1]):
         j = indices[p]
-        a = sign * data[p]
+        a = data[p]
         for c in range(Y.shape[1]):
             Y[i, c] += a * X[j, c]
 
@@ -51,7 +51,7 @@ def spmm(indptr, indices, data, X, Y):
         else:
             for c in range(k):
                 Y[i, c] = 0.0
-            _row_add(indptr, indices, data, X, Y, i, 1.0)
+            _row_add(indptr, indices, data, X, Y, i)
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -66,24 +66,7 @@ def spmm_add(indptr, indices, data, X, Y):
             Y[i, 1] += s1
             Y[i, 2] += s2
         else:
-            _row_add(indptr, indices, data, X, Y, i, 1.0)
-
-
-@nb.njit(parallel=True, **_JIT)
-def residual(indptr, indices, data, X, B, Y):
-    """Y = B - A X."""
-    n = indptr.shape[0] - 1
-    k = X.shape[1]
-    for i in nb.prange(n):
-        if k == 3:
-            s0, s1, s2 = _row_dot3(indptr, indices, data, X, i)
-            Y[i, 0] = B[i, 0] - s0
-            Y[i, 1] = B[i, 1] - s1
-            Y[i, 2] = B[i, 2] - s2
-        else:
-            for c in range(k):
-                Y[i, c] = B[i, c]
-            _row_add(indptr, indices, data, X, Y, i, -1.0)
+            _row_add(indptr, indices, data, X, Y, i)
 
 
 @nb.njit(parallel=True, **_JIT)

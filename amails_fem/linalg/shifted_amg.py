@@ -38,7 +38,6 @@ class SharedPattern:
         self.changed = np.flatnonzero(touched)
         self.S = [np.bincount(p, weights=S.data, minlength=K0.nnz)[self.changed] for p, S in zip(pos, S_list)]
         self._upper = None  # (positions, indices, indptr) of the strict upper triangle, made when first asked for
-        self._diagonal = None
 
     def data(self, shifts, out=None) -> np.ndarray:
         """The values of A + sum s_w S_w on the pattern: a new array, or written into ``out`` (an earlier result of
@@ -61,18 +60,6 @@ class SharedPattern:
             f[self.changed] = d
             full.append(f)
         return [sp.csr_matrix((d, self.indices, self.indptr), shape=self.shape) for d in full]
-
-    def diagonal_positions(self) -> np.ndarray:
-        """Where each row's diagonal entry sits in the data array (ValueError if a row stores none)."""
-        if self._diagonal is None:
-            rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
-            hit = np.flatnonzero(self.indices == rows)
-            pos = np.full(self.shape[0], -1, np.int64)
-            pos[rows[hit]] = hit
-            if (pos < 0).any():
-                raise ValueError(f"{int((pos < 0).sum())} rows store no diagonal entry: Gauss-Seidel needs one per row")
-            self._diagonal = pos
-        return self._diagonal
 
     def matrix(self, shifts, with_upper=False):
         """K = A + sum s_w S_w (CSR); with_upper: (K, strict upper triangle of K)."""
@@ -123,9 +110,8 @@ class ShiftedTwoLevel:
         lv.refresh()
         vc = self.M.coarse
         for level, pattern in zip(vc.levels, self._levels):
-            data = pattern.data(shifts)
-            level.data = data.astype(vc.dtype)
-            level.dinv = (1.0 / data[pattern.diagonal_positions()]).astype(vc.dtype)
+            level.data = pattern.data(shifts).astype(vc.dtype)
+            level.refresh()
         last = self._levels[-1]
         dense = sp.csr_matrix((last.data(shifts), last.indices, last.indptr), shape=last.shape).toarray()
         vc.coarse_pinv = np.linalg.pinv(dense).astype(vc.dtype)
