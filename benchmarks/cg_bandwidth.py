@@ -50,21 +50,19 @@ def build(size_m: float, folder: Path) -> dict:
     import numpy as np
     import scipy.sparse as sp
 
+    from amails_fem.fem.numbering import inverse_permutation
     from amails_fem.geometry import MeshOptions, box_room
     from amails_fem.linalg.amg import p1_to_p2_prolongation
-    from amails_fem.linalg.krylov import pin_identity
+    from amails_fem.linalg.krylov import pin_identity, pin_prolongation
     from amails_fem.log import Progress
     from amails_fem.rooms.model import mesh_and_assemble
 
     spec = box_room(2.0, 2.0, 2.0, mesh=MeshOptions(generator="structured"))
     _rm, basis, A, rhs, _d, _t, (perm, rank) = mesh_and_assemble(spec, 2, size_m, None, Progress(quiet=True), False,
                                                                  numbering="local")
-    inverse = np.empty_like(perm)
-    inverse[perm] = np.arange(perm.size)
+    inverse = inverse_permutation(perm)
     pin = int(inverse[int(basis.nodal_dofs[0, 0])])
-    P = p1_to_p2_prolongation(basis, inverse, rank).tocsr()
-    P.data[P.indptr[pin]: P.indptr[pin + 1]] = 0.0
-    P.eliminate_zeros()
+    P = pin_prolongation(p1_to_p2_prolongation(basis, inverse, rank), pin, overwrite=True)
     B = np.ascontiguousarray(rhs.T)
     B[pin] = 0.0
     sp.save_npz(folder / "A.npz", pin_identity(A, pin), compressed=False)

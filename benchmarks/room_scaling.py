@@ -124,6 +124,7 @@ def iteration_bytes(size_m: float) -> dict:
     """Bytes one block-CG iteration (3 columns) must move at least: matrix passes and vectors, from the real matrices."""
     import numpy as np
 
+    from amails_fem.fem.numbering import inverse_permutation
     from amails_fem.geometry import box_room
     from amails_fem.linalg.amg import p1_to_p2_prolongation
     from amails_fem.linalg.block_amg import BlockTwoLevel
@@ -133,8 +134,7 @@ def iteration_bytes(size_m: float) -> dict:
 
     rm, basis, A, rhs, _d, _t, (perm, rank) = mesh_and_assemble(box_room(2.0, 2.0, 2.0), 2, size_m, None,
                                                                 Progress(quiet=True), True, numbering="local")
-    inverse = np.empty_like(perm)
-    inverse[perm] = np.arange(perm.size)
+    inverse = inverse_permutation(perm)
     M = BlockTwoLevel(pin_identity(A, 0), p1_to_p2_prolongation(basis, inverse, rank), coarse_dtype=np.float32,
                       smoother_dtype=np.float32)
     n, k = A.shape[0], 3

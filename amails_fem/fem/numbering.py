@@ -24,6 +24,13 @@ def vertex_rcm(edges: np.ndarray, n_vertices: int) -> np.ndarray:
     return rank
 
 
+def inverse_permutation(perm: np.ndarray) -> np.ndarray:
+    """inverse with inverse[perm[i]] = i: where each old DOF sits in the new order."""
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(perm.size)
+    return inverse
+
+
 def local_order(basis) -> tuple[np.ndarray, np.ndarray]:
     """(perm, vertex_rank): new DOF i is old DOF perm[i]; vertex v goes to rank vertex_rank[v] (P1 coarse level).
 

@@ -183,6 +183,15 @@ def pin_identity(A: sp.csr_matrix, pin: int, overwrite: bool = False) -> sp.csr_
     return out
 
 
+def pin_prolongation(P: sp.csr_matrix, pin: int, overwrite: bool = False) -> sp.csr_matrix:
+    """P with the pinned DOF's row emptied (removed from the pattern; a copy unless overwrite): the coarse
+    correction never touches the pinned DOF."""
+    P = P.tocsr(copy=not overwrite)
+    P.data[P.indptr[pin]: P.indptr[pin + 1]] = 0.0
+    P.eliminate_zeros()
+    return P
+
+
 def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype, overwrite, fine_parts,
                          smoother_dtype):
     t0, c0 = time.perf_counter(), time.process_time()
@@ -191,10 +200,8 @@ def _solve_neumann_block(A, rhs, *, P, pin, tol, maxiter, progress, coarse_dtype
     B = np.ascontiguousarray(rhs.T, dtype=np.float64)
     B[pin] = 0.0
     if P is not None:
-        P_p = P.tocsr(copy=not overwrite)
-        P_p.data[P_p.indptr[pin]: P_p.indptr[pin + 1]] = 0.0
-        P_p.eliminate_zeros()
-        M = BlockTwoLevel(A_p, P_p, coarse_dtype=coarse_dtype, fine_parts=fine_parts, smoother_dtype=smoother_dtype)
+        M = BlockTwoLevel(A_p, pin_prolongation(P, pin, overwrite), coarse_dtype=coarse_dtype, fine_parts=fine_parts,
+                          smoother_dtype=smoother_dtype)
         name = "two-level (P2 Gauss-Seidel + SA on P1), block"
     else:
         M = BlockVCycle(sa_solver(A_p))

@@ -38,10 +38,10 @@ from skfem import Basis, ElementTriP1, ElementTriP2, FacetBasis, LinearForm, Mes
 from amails_fem import units
 from amails_fem.errors import SpecError
 from amails_fem.fem.forms import laplace, surface_laplace
-from amails_fem.fem.numbering import local_order
+from amails_fem.fem.numbering import inverse_permutation, local_order
 from amails_fem.fem.probe import field_gradient, gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
-from amails_fem.linalg.krylov import pin_identity
+from amails_fem.linalg.krylov import pin_identity, pin_prolongation
 from amails_fem.linalg.reduced_basis import ReducedStats, solve_frequency_grid
 from amails_fem.log import Progress
 from amails_fem.meshing.rooms import resolve_sizes
@@ -225,14 +225,12 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
     if renumber is None:  # curved meshes are assembled in scikit-fem's order: renumber here
         t0 = time.perf_counter()
         perm, rank = local_order(basis)
-        inverse = np.empty_like(perm)
-        inverse[perm] = np.arange(perm.size)
+        inverse = inverse_permutation(perm)
         A, b0 = _permuted(A, inverse), b0[:, perm]
         timings["renumber"] = time.perf_counter() - t0
     else:
         perm, rank = renumber
-        inverse = np.empty_like(perm)
-        inverse[perm] = np.arange(perm.size)
+        inverse = inverse_permutation(perm)
     with progress.step("assembling wall terms") as info:
         t0 = time.perf_counter()
         # group walls with the same model: one S and b1 per distinct model
@@ -267,9 +265,7 @@ def solve_impedance_room(spec: RoomBase, *, wall, freqs_hz, order: int = 2, mesh
         b[:, pin] = 0.0
     P = None
     if order == 2:
-        P = p1_to_p2_prolongation(basis, inverse, rank)
-        P.data[P.indptr[pin]: P.indptr[pin + 1]] = 0.0
-        P.eliminate_zeros()
+        P = pin_prolongation(p1_to_p2_prolongation(basis, inverse, rank), pin, overwrite=True)
     if snapshots is None:
         snapshots = "real" if basis.N > REAL_SNAPSHOT_MIN_DOFS else "complex"
     with progress.step(f"solving {len(freqs)} frequencies (reduced basis over full solves)") as info:

@@ -16,7 +16,7 @@ from amails_fem.errors import SpecError
 from amails_fem.fem.assembly import CsrPattern, stiffness_affine, stiffness_csr
 from amails_fem.fem.facet_loads import p2_linear_loads
 from amails_fem.fem.forms import laplace, unit_load
-from amails_fem.fem.numbering import local_order
+from amails_fem.fem.numbering import inverse_permutation, local_order
 from amails_fem.linalg.krylov import make_compatible
 from amails_fem.meshing.read import boundary_facets
 from amails_fem.meshing.rooms import RoomMesh, mesh_room
@@ -147,8 +147,7 @@ def mesh_and_assemble(spec, order, mesh_size_m, wall_size_m, progress, use_cache
         inverse = None
         if numbering == "local" and not curved:
             perm, rank = local_order(basis)
-            inverse = np.empty_like(perm)
-            inverse[perm] = np.arange(perm.size)
+            inverse = inverse_permutation(perm)
             renumber = (perm, rank)
         facets = boundary_facets(rm.mesh) if assembly == "csr" else rm.mesh.boundary_facets()
         with kernel_threads_for(basis.N):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from amails_fem import units
+from amails_fem.fem.numbering import inverse_permutation
 from amails_fem.fem.probe import gradient_matrices
 from amails_fem.linalg.amg import p1_to_p2_prolongation
 from amails_fem.linalg.krylov import SOLVE_METHODS, SolveStats, solve_neumann
@@ -115,8 +116,7 @@ def solve_perfect_room(spec: RoomBase, *, order: int = 2, mesh_size_m: float | N
         pin = int(basis.nodal_dofs[0, 0])
         if renumber is not None:
             perm, rank = renumber
-            inverse = np.empty_like(perm)
-            inverse[perm] = np.arange(perm.size)
+            inverse = inverse_permutation(perm)
             pin = int(inverse[pin])
         P = p1_to_p2_prolongation(basis, inverse, rank) if order == 2 and preconditioner == "auto" else None
         with kernel_threads_for(basis.N):

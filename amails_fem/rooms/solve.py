@@ -5,9 +5,9 @@ Nothing in amails_fem below this module imports it (fields/, network/ and the CL
 
 from __future__ import annotations
 
+from amails_fem.errors import SpecError
 from amails_fem.log import Progress
 from amails_fem.rooms.impedance import solve_impedance_room
-from amails_fem.errors import SpecError
 from amails_fem.rooms.model import check_solver_options
 from amails_fem.rooms.openings import solve_opening_room
 from amails_fem.rooms.perfect import solve_perfect_room
