@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from amails_fem import units
 from amails_fem.errors import SpecError
-from amails_fem.fem.numbering import local_order
+from amails_fem.fem.numbering import inverse_permutation, local_order
 from amails_fem.fem.probe import PointLocator, gradient_matrices, value_matrix
 from amails_fem.linalg.amg import neumann_preconditioner, p1_to_p2_prolongation
 from amails_fem.linalg.krylov import SolveStats, checked_cg, make_compatible, one_blas_thread, solve_neumann
@@ -91,7 +91,7 @@ class OpeningRoomResponse(RoomResponse):
         of B . n on its facets from its inner side: the room for opening_i, gap j - 1 for opening_i_layerj),
         'gross' per aperture (int |B . n|); B per unit mu0 J (m^3) or per unit ambient field (m^2)."""
         rm: OpenRoomMesh = self.room_mesh
-        region = rm.region if rm.region is not None else np.where(rm.in_room, 0, 1)
+        region = rm.region  # 0 the room, j gap j (meshing/openings.py)
         regions = {}
         for j in range(int(region.max()) + 1):
             if rm.outer == "lab" and j == int(region.max()):
@@ -117,7 +117,7 @@ def _aperture_quadrature(rm: OpenRoomMesh, facets: np.ndarray):
     3-point rule, exact for quadratics), the normals out of that side and the weights (m^2)."""
     mesh = rm.mesh
     f2t = mesh.f2t[:, facets]
-    region = rm.region if rm.region is not None else np.where(rm.in_room, 0, 1)
+    region = rm.region
     room_el = np.where(region[f2t[0]] < region[f2t[1]], f2t[0], f2t[1])
     X = mesh.p[:, mesh.facets[:, facets]]  # (3, 3 vertices, nf)
     n = np.cross(X[:, 1] - X[:, 0], X[:, 2] - X[:, 0], axis=0)
@@ -211,10 +211,7 @@ def solve_opening_room(spec, *, order: int = 2, mesh_size_m=None, wall_size_m=No
         n_comp = int(label.max()) + 1
         one_part = n_comp == 1 and dirichlet.size == 0  # a room with a gap: the closed rooms' numbering and solver
         renumber = local_order(basis) if one_part else None
-        inverse = None
-        if one_part:
-            inverse = np.empty_like(renumber[0])
-            inverse[renumber[0]] = np.arange(basis.N)
+        inverse = inverse_permutation(renumber[0]) if one_part else None
         with kernel_threads_for(basis.N):  # exact loads on the flat facets
             A, rhs, bmass = assemble_room(basis, rm.conductor_facets, order, False, "csr", inverse)
         fixed, defect, floating = [dirichlet], 0.0, 0
