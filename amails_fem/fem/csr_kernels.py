@@ -12,6 +12,7 @@ import numba as nb
 import numpy as np
 
 _JIT = dict(nogil=True, cache=True, boundscheck=False)
+_u = np.uint64  # positions and DOFs cast to unsigned before indexing: no wraparound test per access (linalg/kernels.py)
 _CHUNKS = 64  # row blocks: each holds one scratch array of n entries while it works
 
 
@@ -48,10 +49,10 @@ def _row_counts(ptr, elem, edofs, n):
         mark = np.full(n, -1, np.int64)
         for i in range(c * step, min(n, (c + 1) * step)):
             m = 0
-            for q in range(ptr[i], ptr[i + 1]):
-                e = elem[q]
+            for q in range(_u(ptr[i]), _u(ptr[i + 1])):
+                e = _u(elem[q])
                 for b in range(nloc):
-                    j = edofs[e, b]
+                    j = _u(edofs[e, b])
                     if mark[j] != i:
                         mark[j] = i
                         m += 1
@@ -67,15 +68,15 @@ def _row_fill(ptr, elem, edofs, indptr, indices):
     for c in nb.prange(_CHUNKS):
         mark = np.full(n, -1, np.int64)
         for i in range(c * step, min(n, (c + 1) * step)):
-            p = indptr[i]
-            for q in range(ptr[i], ptr[i + 1]):
-                e = elem[q]
+            p = _u(indptr[i])
+            for q in range(_u(ptr[i]), _u(ptr[i + 1])):
+                e = _u(elem[q])
                 for b in range(nloc):
                     j = edofs[e, b]
-                    if mark[j] != i:
-                        mark[j] = i
+                    if mark[_u(j)] != i:
+                        mark[_u(j)] = i
                         indices[p] = j
-                        p += 1
+                        p += _u(1)
             # insertion sort of the row (a few dozen entries)
             lo = indptr[i]
             for s in range(lo + 1, p):
@@ -163,15 +164,15 @@ def accumulate_rows(indptr, indices, ptr, elem, local, edofs, G, MrefT, data):
     for c in nb.prange(_CHUNKS):
         pos = np.zeros(n, np.int64)
         for i in range(c * step, min(n, (c + 1) * step)):
-            for s in range(indptr[i], indptr[i + 1]):
-                pos[indices[s]] = s
+            for s in range(_u(indptr[i]), _u(indptr[i + 1])):
+                pos[_u(indices[s])] = s
                 data[s] = 0.0
-            for q in range(ptr[i], ptr[i + 1]):
-                e = elem[q]
-                a = local[q]
-                for b in range(nloc):
+            for q in range(_u(ptr[i]), _u(ptr[i + 1])):
+                e = _u(elem[q])
+                a = _u(local[q])
+                for b in range(_u(nloc)):
                     v = 0.0
-                    col = a * nloc + b
+                    col = a * _u(nloc) + b
                     for kl in range(16):
                         v += G[e, kl] * MrefT[col, kl]
-                    data[pos[edofs[e, b]]] += v
+                    data[_u(pos[_u(edofs[e, b])])] += v
