@@ -27,6 +27,7 @@ BENCHMARKS := room_validation room_scaling cg_bandwidth compare_ngsolve walls_fr
 
 bench: setup
 	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done
+	@echo "== benchmarks/cavity_modes.py --levers"; $(PY) benchmarks/cavity_modes.py --levers
 	@echo "== summary"; $(PY) benchmarks/summary.py
 
 clean:

@@ -1,6 +1,6 @@
 """One block-CG iteration of the 1e6-DOF room against the memory-bandwidth bound, this version beside an earlier one.
 
-    python benchmarks/cg_bandwidth.py [--size-m 0.044] [--threads 2] [--previous 0f7ee64] [--solves 3] [--rounds 2]
+    python benchmarks/cg_bandwidth.py [--size-m 0.044] [--threads 2] [--previous 48ba628] [--solves 3] [--rounds 2]
                                       [--name NAME]
 
 The structured AMAILS room (P2, local numbering, three polarizations, pinned Neumann problem) is assembled once.
@@ -10,7 +10,7 @@ the time per iteration. The bound is the bytes one iteration of
 that version's algorithm must move (counted from the real arrays, below) over the bandwidth of a compiled
 STREAM triad on the same threads (measured in every worker just before its solves; the best of them is the
 machine's bandwidth, used for both versions). The previous version
-(default: the block CG before the float32 sweeps and the half-matrix residuals) is checked out with
+(default: the same algorithm with signed indices in its kernels, docs/performance.md sec. 8.3) is checked out with
 `git worktree` into a temporary folder and imported from there. For this version the table also gives each
 kernel of one iteration (fastest of 7 calls) and the bandwidth it reaches. Prints Markdown tables and writes
 benchmarks/results/NAME.json (default cg_bandwidth.json, read by benchmarks/summary.py).
@@ -31,7 +31,8 @@ from pathlib import Path
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-PREVIOUS = "0f7ee64"  # the block CG with float64 sweeps and blocks, full residuals and whole-block copies
+PREVIOUS = "48ba628"  # signed row positions and column indices in the kernels (sec. 8.3); 0f7ee64: the block
+# CG with float64 sweeps and blocks, full residuals and whole-block copies (sec. 8.2)
 # bytes per block entry (row and column) one iteration reads or writes, per algorithm. previous, all float64
 # (8 B): A p 2, (p, q) 2, CG update 6, forward sweep 2, residual 3, P^T 1, P 1 + add 3, copy 2 + backward sweep 3,
 # (r, z) 2, direction 3 = 30 passes. current: float64 Krylov vectors (A p 2, (p, q) 2, update 6, (r, z) 1,
@@ -256,7 +257,8 @@ def main() -> int:
     from amails_fem.io.provenance import provenance
 
     write_json(RESULTS / f"{args.name}.json", {"provenance": provenance(machine_cores=os.cpu_count()),
-                                               "size_m": args.size_m, "triad_gbs": triad, **problem, "runs": runs})
+                                               "size_m": args.size_m, "previous": args.previous, "triad_gbs": triad, **problem,
+                                               "runs": runs})
     return 0
 
 

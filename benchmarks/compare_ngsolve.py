@@ -181,8 +181,11 @@ def main() -> int:
     out = HERE / "results" / "compare_ngsolve.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     from amails_fem.io.files import write_json
+    from amails_fem.io.provenance import provenance
 
-    write_json(out, {"amails_fem": ours, "ngsolve": theirs, "coarser": coarse, "threads": args.threads})
+    write_json(out, {"provenance": provenance(benchmark="compare_ngsolve", machine_cores=os.cpu_count(),
+                                              ngsolve_python=str(ng_python), size_m=args.size_m, tol=args.tol),
+                     "amails_fem": ours, "ngsolve": theirs, "coarser": coarse, "threads": args.threads})
     return 0
 
 

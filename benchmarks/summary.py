@@ -1,6 +1,6 @@
-"""One table of the room-solver targets beside the measured numbers, from benchmarks/results/*.json (the last step of
-`make bench`; run benchmarks/room_scaling.py, cg_bandwidth.py and, where NGSolve is installed, compare_ngsolve.py
-first)."""
+"""One table of the solver targets beside the measured numbers, from benchmarks/results/*.json (the last step of
+`make bench`): the room solver (room_scaling.py, room_large.py, cg_bandwidth.py and, where NGSolve is installed,
+compare_ngsolve.py), the walls frequency grid (walls_frequency.py) and the cavity modes (cavity_modes.py --levers)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,43 @@ def after_meshing(s: dict, cpu: bool = False) -> float:
     return s["assembly" + suffix] + s["preconditioner" + suffix] + s["solve" + suffix]
 
 
+def median_of(runs: list, key: str) -> float:
+    return sorted(r[key] for r in runs)[len(runs) // 2]
+
+
 def source(name: str, record: dict) -> str:
     """The results file and when it was written (UTC), so rows from different runs are told apart."""
     created = record.get("provenance", {}).get("created_utc", "")
     return f"{name} ({created[:16].replace('T', ' ')})" if created else name
+
+
+# the targets of the walls grid and the cavity modes (docs/performance.md sec. 9 and 10)
+WALLS_GRID_OVER_PERFECT = 2.0
+CAVITY_3D = {"rel_error": 1e-5, "seconds": 5.0}
+CAVITY_CROSS_SECTION = {"rel_error": 1e-8, "seconds": 1.0}
+
+
+def walls_and_cavity_rows() -> list:
+    """Rows for the 50-frequency walls grid (walls_frequency.json) and the TM010 levers (cavity_levers.json)."""
+    rows = []
+    walls = load("walls_frequency.json")
+    if walls:
+        g, pec = walls["seconds"]["grid"], walls["seconds"]["perfect"]
+        rows.append((f"walls: 50 frequencies, {walls['dofs']:,} P2 DOFs (walls_frequency.py)",
+                     f"<= {WALLS_GRID_OVER_PERFECT:.0f} x one perfect-conductor solve",
+                     f"{walls['grid_over_perfect']:.2f} x ({g:.1f} s against {pec:.1f} s)",
+                     source("walls_frequency.json", walls)))
+    cav = load("cavity_levers.json")
+    if cav:
+        for solver, target in (("3d", CAVITY_3D), ("cross-section", CAVITY_CROSS_SECTION)):
+            ok = [r for r in cav["rows"] if r["solver"] == solver and r["rel_error"] <= target["rel_error"]]
+            measured = "no case reaches the error" if not ok else (
+                lambda r: f"{r['seconds']:.2f} s wall ({r['cpu_seconds']:.2f} s CPU), error {r['rel_error']:.1e}, "
+                          f"{r['dofs']:,} DOFs")(min(ok, key=lambda r: r["seconds"]))
+            rows.append((f"cavity TM010, {solver} solver (cavity_modes.py --levers, fastest case)",
+                         f"error <= {target['rel_error']:.0e} in < {target['seconds']:.0f} s", measured,
+                         source("cavity_levers.json", cav)))
+    return rows
 
 
 def main() -> int:
@@ -58,9 +91,9 @@ def main() -> int:
     ]
     cg = load("cg_bandwidth.json")
     if cg:
-        for r in cg["runs"]:
+        for v, r in enumerate(cg["runs"]):  # this version first, then the previous one (cg_bandwidth.py)
             bound = r["bytes"]["total"] / (cg["triad_gbs"] * 1e9)
-            name = "this version" if r["version"] == "current" else "previous version"
+            name = "this version" if v == 0 else f"previous version ({cg.get('previous', 'an earlier commit')})"
             rows.append((f"CG iteration, {cg['dofs']:,} DOFs, {r['threads']} threads, {name} (cg_bandwidth.py)",
                          f"<= 2 x bound = {2e3 * bound:.0f} ms ({r['bytes']['total'] / 1e9:.2f} GB at "
                          f"{cg['triad_gbs']:.1f} GB/s)",
@@ -86,9 +119,10 @@ def main() -> int:
         ours = sorted(after_meshing(r["seconds"]) for r in ng["amails_fem"])[len(ng["amails_fem"]) // 2]
         theirs = sorted(r["assembly_and_setup_s"] + r["solve_s"] for r in ng["ngsolve"])[len(ng["ngsolve"]) // 2]
         rows.append((f"vs NGSolve BDDC-wb-h1amg, {ng['threads']} threads", "faster, less memory",
-                     f"{ours:.1f} s vs {theirs:.1f} s; {ng['amails_fem'][0]['peak_rss_gb']:.2f} vs "
-                     f"{ng['ngsolve'][0]['peak_rss_gb']:.2f} GB", source("compare_ngsolve.json", ng)))
-    print("| room solver | target | measured | results file (written, UTC) |\n|---|---|---|---|")
+                     f"{ours:.1f} s vs {theirs:.1f} s; {median_of(ng['amails_fem'], 'peak_rss_gb'):.2f} vs "
+                     f"{median_of(ng['ngsolve'], 'peak_rss_gb'):.2f} GB", source("compare_ngsolve.json", ng)))
+    rows += walls_and_cavity_rows()
+    print("| solver | target | measured | results file (written, UTC) |\n|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
     return 0

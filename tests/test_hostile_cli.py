@@ -2,7 +2,6 @@
 for the API) with one line naming the bad field, no traceback, no meshing, and nothing left behind (no output
 folder, no staging folder, no temporary file). Runs in-process, in seconds."""
 
-import os
 from pathlib import Path
 
 import numpy as np

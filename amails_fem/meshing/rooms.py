@@ -20,7 +20,15 @@ from amails_fem.meshing.cache import cached_mesh
 from amails_fem.meshing.room_mesh import WALL_GROWTH, RoomMesh, size_at_distance_m  # noqa: F401 (public here too)
 from amails_fem.meshing.session import refine_towards
 from amails_fem.meshing.structured import box_tet_mesh
-from amails_fem.specs.rooms import AXES, BoxRoom, CylinderRoom, EllipsoidRoom, RoomBase, SphereRoom, check_mesh_generator
+from amails_fem.specs.rooms import (
+    AXES,
+    BoxRoom,
+    CylinderRoom,
+    EllipsoidRoom,
+    RoomBase,
+    SphereRoom,
+    check_mesh_generator,
+)
 from amails_fem.validate import require_option, require_positive
 
 TETS_PER_H3 = 6.0  # tetrahedra per h^3 of volume for a target edge length h (a cube cut into 6 tets)

@@ -13,8 +13,14 @@ import numpy as np
 
 from amails_fem.errors import SpecError
 from amails_fem.io.cache import content_hash
-from amails_fem.specs.openings import (box_frames, cap_frames, check_gaps, check_openings, opening_footprint,
-                                       parse_openings)
+from amails_fem.specs.openings import (
+    box_frames,
+    cap_frames,
+    check_gaps,
+    check_openings,
+    opening_footprint,
+    parse_openings,
+)
 from amails_fem.validate import as_points, require_option, require_positive
 
 AXES = ("x", "y", "z")

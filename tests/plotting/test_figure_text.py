@@ -73,10 +73,11 @@ def test_room_command_draws_network_sensors_and_refuses_a_wrong_room(tmp_path, c
 
 
 def test_modes_figure_has_a_colourbar():
+    from pathlib import Path
+
     from amails_fem.cavities.solve import cavity_modes
     from amails_fem.plotting.cavities import plot_modes
     from amails_fem.specs.cavities import load_cavity_spec
-    from pathlib import Path
 
     spec = load_cavity_spec(Path(__file__).resolve().parents[2] / "geometries/cavity_rectangular.toml")
     fig = plot_modes(spec, cavity_modes(spec, 2))
