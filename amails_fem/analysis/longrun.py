@@ -14,6 +14,7 @@ segments: valid, with sqrt(T_chunk / min(tau, T)) of the sensitivity of the long
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -85,19 +86,13 @@ def chunk_partials(path, k: int, chunk_len: int, network, *, responses=None, ord
     return out
 
 
-_MALLOC_SET = False
-
-
+@functools.cache
 def _keep_freed_memory() -> None:
     """Let glibc keep freed memory in the worker process: Dask's nanny starts workers with
     MALLOC_TRIM_THRESHOLD_=65536, with which every large temporary array of the correlator is a fresh mmap whose
     page faults cost as much system time as the arithmetic (a 1000 s AMAILS chunk: 7.7 s instead of 3.4 s).
     M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (mallopt -1 and -3) of 256 MiB keep them; memory stays bounded by the
-    chunk's working set. Nothing happens off glibc."""
-    global _MALLOC_SET
-    if _MALLOC_SET:
-        return
-    _MALLOC_SET = True
+    chunk's working set. Nothing happens off glibc. Once per process (functools.cache)."""
     try:
         import ctypes
 

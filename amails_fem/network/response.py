@@ -130,10 +130,16 @@ def lab_templates(network, responses: dict, freqs_hz, rho_gev_cm3: float = RHO_D
     """Lab-frame signal templates T_ik(f) = J_eff(eps=1, f) n_i . R(r_i; f) e_k, tesla per unit eps, complex
     (n_freq, n_sensor, 3): the phasor amplitude sensor i reads for a unit polarization along lab axis k; part
     "own" or "leak" keeps one of the two parts of a room in its environment."""
+    f = _template_freqs(freqs_hz)
+    return sensor_rows(network, responses, f, part) * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
+
+
+def _template_freqs(freqs_hz) -> np.ndarray:
+    """The template frequencies as a 1-D float array; one clear error unless all are finite and > 0 Hz."""
     f = np.atleast_1d(np.asarray(freqs_hz, float))
     if np.any(f <= 0) or not np.all(np.isfinite(f)):
         raise SpecError("freqs_hz must be finite and > 0 Hz")
-    return sensor_rows(network, responses, f, part) * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
+    return f
 
 
 def lab_templates_fn(network, responses: dict, rho_gev_cm3: float = RHO_DM_GEV_CM3, part: str = "total"):
@@ -144,9 +150,6 @@ def lab_templates_fn(network, responses: dict, rho_gev_cm3: float = RHO_DM_GEV_C
     rows = sensor_rows(network, responses, [1.0], part)[0]
 
     def templates(freqs_hz):
-        f = np.atleast_1d(np.asarray(freqs_hz, float))
-        if np.any(f <= 0) or not np.all(np.isfinite(f)):
-            raise SpecError("freqs_hz must be finite and > 0 Hz")
-        return rows[None] * j_eff_per_eps(f, rho_gev_cm3)[:, None, None]
+        return rows[None] * j_eff_per_eps(_template_freqs(freqs_hz), rho_gev_cm3)[:, None, None]
 
     return templates
