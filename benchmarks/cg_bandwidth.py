@@ -245,7 +245,8 @@ def main() -> int:
         print(f"| {name} | {r['bytes']['total'] / 1e9:.2f} | {1e3 * bound:.0f} | "
               f"{1e3 * r['iteration_s']:.0f} (rounds: {per_round}) | {r['iteration_s'] / bound:.2f} | "
               f"{'/'.join(map(str, r['cg_iterations']))} | {abs(r['psi_norm'] - ref) / ref:.1e} |")
-    print("\n| bytes per iteration (MB) | " + " | ".join(r["version"] for r in runs) + " |")
+    names = ["this version"] + ([f"previous ({args.previous})"] if args.previous else [])
+    print("\n| bytes per iteration (MB) | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(runs))
     for key in runs[0]["bytes"]:
         print(f"| {key} | " + " | ".join(f"{r['bytes'][key] / 1e6:.0f}" for r in runs) + " |")

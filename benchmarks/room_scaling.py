@@ -100,7 +100,7 @@ def median_runs(runs: list) -> dict:
             "repeats": len(runs), "all_totals": [r["seconds"]["total"] for r in runs]}
 
 
-def stream_bandwidth_gbs(threads: int = 2, repeats: int = 3) -> dict:
+def bandwidth_gbs(threads: int = 2, repeats: int = 3) -> dict:
     """The machine's bandwidth as benchmarks/cg_bandwidth.py measures it: a compiled STREAM triad (24 bytes per
     element) on the CG's threads, the best of ``repeats`` measurements (a numpy triad runs on one thread and in two
     passes, so it reports about half of what two threads reach)."""
@@ -204,7 +204,7 @@ def main() -> int:
             row["wall_field_change"] = None if previous is None else abs(f - previous) / f
             previous = f
 
-    bw = stream_bandwidth_gbs()
+    bw = bandwidth_gbs()
     it = iteration_bytes(args.lever_size_m)
     best = min(levers[-2:], key=lambda r: r["seconds"]["solve"])  # all levers: the faster of 2 and 1 threads
     its = max(best["cg_iterations"])

@@ -72,9 +72,9 @@ def _row_fill(ptr, elem, edofs, indptr, indices):
             for q in range(_u(ptr[i]), _u(ptr[i + 1])):
                 e = _u(elem[q])
                 for b in range(nloc):
-                    j = edofs[e, b]
-                    if mark[_u(j)] != i:
-                        mark[_u(j)] = i
+                    j = _u(edofs[e, b])
+                    if mark[j] != i:
+                        mark[j] = i
                         indices[p] = j
                         p += _u(1)
             # insertion sort of the row (a few dozen entries)
